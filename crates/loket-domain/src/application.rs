@@ -1,0 +1,360 @@
+//! The KTP-el baru application: the form as typed, its validation, and the typed result that is
+//! stored, synced and printed.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::{Field, Finding, FindingCode, Lang, Severity};
+use crate::name::check_person_name;
+use crate::nik::{check_nik, Nik, NikInfo};
+
+/// Jenis kelamin as recorded on population documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sex {
+    /// Laki-laki.
+    Male,
+    /// Perempuan.
+    Female,
+}
+
+impl Sex {
+    /// The word printed on documents.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Sex::Male, Lang::Id) => "Laki-laki",
+            (Sex::Female, Lang::Id) => "Perempuan",
+            (Sex::Male, Lang::En) => "Male",
+            (Sex::Female, Lang::En) => "Female",
+        }
+    }
+}
+
+/// The services Loket can take; a stable code travels with every application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceCode {
+    /// KTP-el baru (Perpres 96/2018 Ps 14–15).
+    KtpElBaru,
+}
+
+impl ServiceCode {
+    /// The service's name as residents know it.
+    pub fn label(self, _lang: Lang) -> &'static str {
+        match self {
+            ServiceCode::KtpElBaru => "KTP-el baru",
+        }
+    }
+
+    /// The stable wire code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ServiceCode::KtpElBaru => "ktp_el_baru",
+        }
+    }
+}
+
+/// Where an application stands, as both the village and the back office see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    /// Saved on the laptop, waiting in the outbox for a connection.
+    Queued,
+    /// The back office has it and a reviewer will look at it.
+    Received,
+    /// A reviewer refused it; the reason travels with it.
+    Rejected,
+    /// Approved and the signed document exists.
+    Issued,
+}
+
+impl ApplicationStatus {
+    /// The stable wire code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ApplicationStatus::Queued => "queued",
+            ApplicationStatus::Received => "received",
+            ApplicationStatus::Rejected => "rejected",
+            ApplicationStatus::Issued => "issued",
+        }
+    }
+
+    /// Parses the wire code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Queued, Self::Received, Self::Rejected, Self::Issued]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+
+    /// What the operator and resident read.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (ApplicationStatus::Queued, Lang::Id) => "Menunggu dikirim",
+            (ApplicationStatus::Received, Lang::Id) => "Diterima Disdukcapil, sedang diperiksa",
+            (ApplicationStatus::Rejected, Lang::Id) => "Ditolak",
+            (ApplicationStatus::Issued, Lang::Id) => "Dokumen terbit",
+            (ApplicationStatus::Queued, Lang::En) => "Waiting to be sent",
+            (ApplicationStatus::Received, Lang::En) => "Received, under review",
+            (ApplicationStatus::Rejected, Lang::En) => "Rejected",
+            (ApplicationStatus::Issued, Lang::En) => "Document issued",
+        }
+    }
+}
+
+/// The form exactly as the operator typed it; nothing here is trusted yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KtpElBaruForm {
+    /// NIK as typed.
+    pub nik: String,
+    /// Nama lengkap.
+    pub full_name: String,
+    /// Tempat lahir.
+    pub birth_place: String,
+    /// `YYYY-MM-DD`, as an HTML date input gives it.
+    pub birth_date: String,
+    /// `male` / `female`, or empty when not chosen.
+    pub sex: String,
+    /// Alamat.
+    pub address: String,
+    /// Nomor telepon/HP.
+    pub phone: String,
+}
+
+/// A KTP-el baru application that passed every error-level rule: what is stored and synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KtpElBaru {
+    /// The applicant's NIK.
+    pub nik: Nik,
+    /// Normalised name (single spaces).
+    pub full_name: String,
+    /// Tempat lahir.
+    pub birth_place: String,
+    /// Tanggal lahir as declared.
+    pub birth_date: NaiveDate,
+    /// Jenis kelamin as declared.
+    pub sex: Sex,
+    /// Alamat.
+    pub address: String,
+    /// Phone in national form `08…`.
+    pub phone: String,
+}
+
+/// The outcome of validating a form: the typed value when no error remains, and every finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// The typed application, present exactly when `errors` is empty.
+    pub value: Option<KtpElBaru>,
+    /// Blocking findings.
+    pub errors: Vec<Finding>,
+    /// Findings the operator should look at.
+    pub warnings: Vec<Finding>,
+    /// What the NIK says, to prefill the form.
+    pub nik_info: Option<NikInfo>,
+}
+
+fn normalise_phone(input: &str) -> Option<String> {
+    let digits: String = input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let national = if let Some(rest) = digits.strip_prefix("+62") {
+        format!("0{rest}")
+    } else if let Some(rest) = digits.strip_prefix("62") {
+        format!("0{rest}")
+    } else {
+        digits
+    };
+    let ok = national.starts_with('0')
+        && (9..=14).contains(&national.len())
+        && national.bytes().all(|b| b.is_ascii_digit());
+    ok.then_some(national)
+}
+
+/// Validates a KTP-el baru form against the NIK, name and form rules, as of `today`.
+pub fn validate_ktp_el_baru(form: &KtpElBaruForm, today: NaiveDate) -> Report {
+    let mut findings = Vec::new();
+    let (nik_info, nik_findings) = check_nik(&form.nik, today);
+    findings.extend(nik_findings);
+    let (full_name, name_findings) = check_person_name(&form.full_name);
+    findings.extend(name_findings);
+
+    let birth_place = form.birth_place.trim().to_string();
+    if birth_place.is_empty() {
+        findings.push(Finding::error(
+            Field::BirthPlace,
+            FindingCode::BirthPlaceEmpty,
+        ));
+    }
+    let birth_date = NaiveDate::parse_from_str(form.birth_date.trim(), "%Y-%m-%d").ok();
+    match birth_date {
+        None => findings.push(Finding::error(
+            Field::BirthDate,
+            FindingCode::BirthDateMissing,
+        )),
+        Some(d) if d > today => findings.push(Finding::error(
+            Field::BirthDate,
+            FindingCode::BirthDateFuture,
+        )),
+        Some(d) => {
+            if age_on(d, today) < 17 {
+                findings.push(Finding::warning(Field::BirthDate, FindingCode::UnderAge));
+            }
+        }
+    }
+    let sex = match form.sex.trim() {
+        "male" | "L" => Some(Sex::Male),
+        "female" | "P" => Some(Sex::Female),
+        _ => {
+            findings.push(Finding::error(Field::Sex, FindingCode::SexMissing));
+            None
+        }
+    };
+    let address = form
+        .address
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if address.is_empty() {
+        findings.push(Finding::error(Field::Address, FindingCode::AddressEmpty));
+    }
+    let phone = normalise_phone(&form.phone);
+    if phone.is_none() {
+        findings.push(Finding::error(Field::Phone, FindingCode::PhoneInvalid));
+    }
+    if let Some(info) = &nik_info {
+        if birth_date.is_some_and(|d| d != info.birth_date) {
+            findings.push(Finding::warning(
+                Field::BirthDate,
+                FindingCode::NikBirthDateMismatch,
+            ));
+        }
+        if sex.is_some_and(|s| s != info.sex) {
+            findings.push(Finding::warning(Field::Sex, FindingCode::NikSexMismatch));
+        }
+    }
+
+    let (errors, warnings): (Vec<_>, Vec<_>) = findings
+        .into_iter()
+        .partition(|f| f.severity == Severity::Error);
+    let value = match (&nik_info, birth_date, sex, phone) {
+        (Some(info), Some(birth_date), Some(sex), Some(phone)) if errors.is_empty() => {
+            Some(KtpElBaru {
+                nik: info.nik.clone(),
+                full_name,
+                birth_place,
+                birth_date,
+                sex,
+                address,
+                phone,
+            })
+        }
+        _ => None,
+    };
+    Report {
+        value,
+        errors,
+        warnings,
+        nik_info,
+    }
+}
+
+fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
+    let mut age = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    fn good() -> KtpElBaruForm {
+        KtpElBaruForm {
+            nik: "7315015507050003".into(),
+            full_name: "Andi  Tenri Ajeng".into(),
+            birth_place: "Pinrang".into(),
+            birth_date: "2005-07-15".into(),
+            sex: "female".into(),
+            address: "Jl. Poros Pinrang No. 5, Massulowalie".into(),
+            phone: "+62 812-3456-7890".into(),
+        }
+    }
+
+    fn codes(fs: &[Finding]) -> Vec<FindingCode> {
+        fs.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn a_good_form_validates_and_normalises() {
+        let r = validate_ktp_el_baru(&good(), today());
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        let v = r.value.unwrap();
+        assert_eq!(v.full_name, "Andi Tenri Ajeng");
+        assert_eq!(v.phone, "081234567890");
+    }
+
+    #[test]
+    fn mismatches_with_the_nik_only_warn() {
+        let mut f = good();
+        f.birth_date = "2005-07-16".into();
+        f.sex = "male".into();
+        let r = validate_ktp_el_baru(&f, today());
+        assert!(r.errors.is_empty());
+        assert_eq!(
+            codes(&r.warnings),
+            [
+                FindingCode::NikBirthDateMismatch,
+                FindingCode::NikSexMismatch
+            ]
+        );
+        assert!(r.value.is_some());
+    }
+
+    #[test]
+    fn every_missing_field_is_reported_at_once() {
+        let r = validate_ktp_el_baru(&KtpElBaruForm::default(), today());
+        assert_eq!(
+            codes(&r.errors),
+            [
+                FindingCode::NikLength,
+                FindingCode::NameEmpty,
+                FindingCode::BirthPlaceEmpty,
+                FindingCode::BirthDateMissing,
+                FindingCode::SexMissing,
+                FindingCode::AddressEmpty,
+                FindingCode::PhoneInvalid,
+            ]
+        );
+        assert!(r.value.is_none());
+    }
+
+    #[test]
+    fn under_seventeen_warns() {
+        let mut f = good();
+        f.nik = "7315015507100003".into();
+        f.birth_date = "2010-07-15".into();
+        let r = validate_ktp_el_baru(&f, today());
+        assert_eq!(codes(&r.warnings), [FindingCode::UnderAge]);
+    }
+
+    #[test]
+    fn phone_forms() {
+        assert_eq!(
+            normalise_phone("0812 3456 789").as_deref(),
+            Some("08123456789")
+        );
+        assert_eq!(
+            normalise_phone("628123456789").as_deref(),
+            Some("08123456789")
+        );
+        assert_eq!(normalise_phone("12345"), None);
+        assert_eq!(normalise_phone("08abc"), None);
+    }
+}

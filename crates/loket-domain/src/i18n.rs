@@ -1,0 +1,206 @@
+//! Findings (errors and warnings) and their wording. The UI shows these words next to the field,
+//! so each code carries its Bahasa Indonesia text (the default) and an English one.
+
+use serde::{Deserialize, Serialize};
+
+/// The language a person reads Loket in; Bahasa Indonesia unless they chose English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Bahasa Indonesia, the default everywhere.
+    #[default]
+    Id,
+    /// English, on request.
+    En,
+}
+
+/// Whether a finding blocks saving (error) or only asks the operator to look again (warning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The application cannot be saved until this is fixed.
+    Error,
+    /// Saved anyway; the operator confirmed the data against the resident's papers.
+    Warning,
+}
+
+/// The form field a finding belongs to, so the UI can place the message beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// Nomor Induk Kependudukan.
+    Nik,
+    /// Nama lengkap.
+    FullName,
+    /// Tempat lahir.
+    BirthPlace,
+    /// Tanggal lahir.
+    BirthDate,
+    /// Jenis kelamin.
+    Sex,
+    /// Alamat.
+    Address,
+    /// Nomor telepon.
+    Phone,
+}
+
+/// Every rule Loket can report on; the code is stable, the words may improve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingCode {
+    NikLength,
+    NikLeadingZero,
+    NikUnknownProvince,
+    NikZeroRegency,
+    NikZeroKecamatan,
+    NikBadDay,
+    NikBadMonth,
+    NikBadDate,
+    NikFutureDate,
+    NikZeroSerial,
+    NikUnknownKecamatan,
+    NikBirthDateMismatch,
+    NikSexMismatch,
+    NameEmpty,
+    NameTooLong,
+    NameDigits,
+    NamePunctuation,
+    NameSingleWord,
+    BirthPlaceEmpty,
+    BirthDateMissing,
+    BirthDateFuture,
+    UnderAge,
+    SexMissing,
+    AddressEmpty,
+    PhoneInvalid,
+}
+
+impl FindingCode {
+    /// The sentence shown to the operator, in their language.
+    pub fn message(self, lang: Lang) -> &'static str {
+        use FindingCode::*;
+        let (id, en) = match self {
+            NikLength => (
+                "NIK harus 16 angka.",
+                "A NIK has exactly 16 digits.",
+            ),
+            NikLeadingZero => (
+                "NIK tidak boleh diawali angka 0.",
+                "A NIK cannot start with 0.",
+            ),
+            NikUnknownProvince => (
+                "Dua angka pertama NIK bukan kode provinsi yang dikenal.",
+                "The first two digits are not a known province code.",
+            ),
+            NikZeroRegency => (
+                "Kode kabupaten/kota pada NIK (angka 3–4) tidak boleh 00.",
+                "The regency code in the NIK (digits 3–4) cannot be 00.",
+            ),
+            NikZeroKecamatan => (
+                "Kode kecamatan pada NIK (angka 5–6) tidak boleh 00.",
+                "The kecamatan code in the NIK (digits 5–6) cannot be 00.",
+            ),
+            NikBadDay => (
+                "Tanggal lahir pada NIK (angka 7–8) harus 01–31 (laki-laki) atau 41–71 (perempuan).",
+                "The birth day in the NIK (digits 7–8) must be 01–31 (men) or 41–71 (women).",
+            ),
+            NikBadMonth => (
+                "Bulan lahir pada NIK (angka 9–10) harus 01–12.",
+                "The birth month in the NIK (digits 9–10) must be 01–12.",
+            ),
+            NikBadDate => (
+                "Tanggal lahir pada NIK bukan tanggal yang ada di kalender.",
+                "The birth date in the NIK is not a real calendar date.",
+            ),
+            NikFutureDate => (
+                "Tanggal lahir pada NIK ada di masa depan.",
+                "The birth date in the NIK is in the future.",
+            ),
+            NikZeroSerial => (
+                "Nomor urut NIK (4 angka terakhir) tidak boleh 0000.",
+                "The NIK serial (last 4 digits) cannot be 0000.",
+            ),
+            NikUnknownKecamatan => (
+                "Kode wilayah NIK tidak ada dalam daftar kecamatan 2025 (mungkin kode lama sebelum pemekaran). Periksa KK.",
+                "The NIK's region is not in the 2025 kecamatan list (perhaps an older code). Check the KK.",
+            ),
+            NikBirthDateMismatch => (
+                "Tanggal lahir berbeda dengan yang tertera pada NIK. Periksa dokumen.",
+                "The birth date differs from the one in the NIK. Check the papers.",
+            ),
+            NikSexMismatch => (
+                "Jenis kelamin berbeda dengan yang tertera pada NIK. Periksa dokumen.",
+                "The sex differs from the one in the NIK. Check the papers.",
+            ),
+            NameEmpty => ("Nama lengkap wajib diisi.", "The full name is required."),
+            NameTooLong => (
+                "Nama paling banyak 60 huruf termasuk spasi (Permendagri 73/2022).",
+                "A name has at most 60 letters including spaces (Permendagri 73/2022).",
+            ),
+            NameDigits => (
+                "Nama tidak boleh memuat angka (Permendagri 73/2022).",
+                "A name cannot contain digits (Permendagri 73/2022).",
+            ),
+            NamePunctuation => (
+                "Nama tidak boleh memuat tanda baca atau singkatan (Permendagri 73/2022).",
+                "A name cannot contain punctuation or abbreviations (Permendagri 73/2022).",
+            ),
+            NameSingleWord => (
+                "Nama hanya satu kata; dianjurkan paling sedikit dua kata.",
+                "The name is a single word; at least two words are recommended.",
+            ),
+            BirthPlaceEmpty => ("Tempat lahir wajib diisi.", "The place of birth is required."),
+            BirthDateMissing => (
+                "Tanggal lahir wajib diisi.",
+                "The date of birth is required.",
+            ),
+            BirthDateFuture => (
+                "Tanggal lahir tidak boleh di masa depan.",
+                "The date of birth cannot be in the future.",
+            ),
+            UnderAge => (
+                "Pemohon belum 17 tahun: KTP-el hanya untuk yang sudah/pernah kawin. Pastikan status kawin.",
+                "The applicant is under 17: a KTP-el then requires being or having been married.",
+            ),
+            SexMissing => ("Pilih jenis kelamin.", "Choose the sex."),
+            AddressEmpty => ("Alamat wajib diisi.", "The address is required."),
+            PhoneInvalid => (
+                "Nomor telepon harus nomor Indonesia, mis. 081234567890.",
+                "The phone must be an Indonesian number, e.g. 081234567890.",
+            ),
+        };
+        match lang {
+            Lang::Id => id,
+            Lang::En => en,
+        }
+    }
+}
+
+/// One thing a rule found about one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Where to show it.
+    pub field: Field,
+    /// Which rule.
+    pub code: FindingCode,
+    /// Whether it blocks saving.
+    pub severity: Severity,
+}
+
+impl Finding {
+    pub(crate) fn error(field: Field, code: FindingCode) -> Self {
+        Finding {
+            field,
+            code,
+            severity: Severity::Error,
+        }
+    }
+
+    pub(crate) fn warning(field: Field, code: FindingCode) -> Self {
+        Finding {
+            field,
+            code,
+            severity: Severity::Warning,
+        }
+    }
+}

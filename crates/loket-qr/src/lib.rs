@@ -1,0 +1,590 @@
+//! Signed, offline-verifiable QR payloads for documents issued by Loket.
+//!
+//! Pure code: no IO, no clock, no network. Everything (keys, dates, trust list) is passed in.
+//!
+//! # Wire format `LK1` (version 1)
+//!
+//! ```text
+//! qr_text   = "LK1:" || base45(envelope)                     ; RFC 9285 base45, QR alphanumeric mode
+//! envelope  = CBOR array [ claims_bytes : bstr, signature : bstr(64) ]
+//! signature = Ed25519( b"LOKET-QR-v1\0" || claims_bytes )    ; verified with verify_strict
+//! claims    = CBOR array (positional, no keys):
+//!   [0] version        uint   = 1
+//!   [1] key_id         bstr(4)  first 4 bytes of SHA-256(Ed25519 public key)
+//!   [2] doc_type       uint   (DocType as u8)
+//!   [3] doc_number     tstr   e.g. "7315-SK-2026-000001"
+//!   [4] holder_name    tstr
+//!   [5] nik            tstr   16 digits, in full
+//!   [6] birth_date     int    days since 1970-01-01 (negative before)
+//!   [7] issued_on      int    days since 1970-01-01
+//!   [8] district_code  tstr   e.g. "73.15"
+//!   [9] revision       uint   (u16)
+//! ```
+//!
+//! All CBOR is encoded with minimal (preferred) lengths and the decoder rejects anything
+//! that does not re-encode to the very same bytes, and trailing bytes, so every valid code
+//! has exactly one textual form. The version and key id are the first claims, so a verifier
+//! can reject unknown versions and find the key without trying every trusted key.
+//! With a 60-character name the whole text is about 290 characters: QR version 10 at
+//! error-correction level M (capacity 311 alphanumeric characters).
+
+pub mod base45;
+
+use std::fmt;
+
+use base64::Engine as _;
+use chrono::{Datelike as _, NaiveDate};
+use ciborium::value::Value;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest as _, Sha256};
+use thiserror::Error;
+
+/// Text prefix that tells scanners (and people) this is a Loket code, format version 1.
+pub const QR_PREFIX: &str = "LK1:";
+/// Domain separator so a Loket signature can never be replayed as a signature over other data.
+pub const SIGNING_CONTEXT: &[u8] = b"LOKET-QR-v1\0";
+/// Claims layout version carried first in the claims array; bump on any layout change.
+pub const CLAIMS_VERSION: u8 = 1;
+/// Largest QR text that still fits QR version 10 at EC level M, our printing budget.
+pub const MAX_QR_TEXT_LEN: usize = 311;
+
+const CLAIMS_FIELDS: usize = 10;
+const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// Kind of issued document; a small number on the wire so codes stay compact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum DocType {
+    /// Surat keterangan (certificate letter) issued by the Disdukcapil back office.
+    SuratKeterangan = 1,
+}
+
+impl DocType {
+    /// Indonesian label shown to residents and verifiers.
+    pub fn label_id(&self) -> &'static str {
+        match self {
+            DocType::SuratKeterangan => "Surat Keterangan",
+        }
+    }
+
+    /// English label for logs and English-language UI.
+    pub fn label_en(&self) -> &'static str {
+        match self {
+            DocType::SuratKeterangan => "Certificate letter",
+        }
+    }
+
+    /// Wire value, so callers never rely on `as u8` casts scattered around.
+    pub fn as_u8(self) -> u8 {
+        self as u8
+    }
+}
+
+impl TryFrom<u8> for DocType {
+    type Error = u8;
+    /// Maps a wire value back; the unknown value is returned as the error.
+    fn try_from(v: u8) -> Result<Self, u8> {
+        match v {
+            1 => Ok(DocType::SuratKeterangan),
+            other => Err(other),
+        }
+    }
+}
+
+impl Serialize for DocType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.as_u8())
+    }
+}
+
+impl<'de> Deserialize<'de> for DocType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = u8::deserialize(d)?;
+        DocType::try_from(v)
+            .map_err(|v| serde::de::Error::custom(format!("unknown document type {v}")))
+    }
+}
+
+/// The facts a signed document vouches for; exactly what the QR carries and the verifier shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentClaims {
+    /// Which kind of document this is.
+    pub doc_type: DocType,
+    /// Official number assigned by the back office at issue time, e.g. "7315-SK-2026-000001".
+    pub doc_number: String,
+    /// Resident's full name as printed.
+    pub holder_name: String,
+    /// Resident's 16-digit NIK, carried in full so the verifier can compare it with an ID card.
+    pub nik: String,
+    /// Resident's date of birth.
+    pub birth_date: NaiveDate,
+    /// Date the document was issued.
+    pub issued_on: NaiveDate,
+    /// Issuing district (kabupaten/kota) code, e.g. "73.15".
+    pub district_code: String,
+    /// Revision of the document; a corrected re-issue gets a higher number.
+    pub revision: u16,
+}
+
+/// Short key identifier so a verifier finds the right key directly instead of trying all.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub [u8; 4]);
+
+impl KeyId {
+    /// Derives the id from a public key: the first 4 bytes of SHA-256 of its 32 bytes.
+    pub fn of(public_key: &VerifyingKey) -> KeyId {
+        let digest = Sha256::digest(public_key.as_bytes());
+        KeyId([digest[0], digest[1], digest[2], digest[3]])
+    }
+
+    /// Parses the 8-hex-character form used in trust lists and messages.
+    pub fn from_hex(s: &str) -> Option<KeyId> {
+        if s.len() != 8 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 4];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).ok()?;
+        }
+        Some(KeyId(out))
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({self})")
+    }
+}
+
+impl Serialize for KeyId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        KeyId::from_hex(&s).ok_or_else(|| serde::de::Error::custom(format!("invalid key id {s:?}")))
+    }
+}
+
+/// A district's private signing key; lives only in the back office.
+#[derive(Clone)]
+pub struct IssuingKey {
+    /// The Ed25519 secret key.
+    pub signing_key: SigningKey,
+    /// District code the key belongs to, e.g. "73.15".
+    pub district_code: String,
+    /// District name shown by verifiers, e.g. "WAJO".
+    pub district_name: String,
+}
+
+impl IssuingKey {
+    /// Id of this key as written into every code it signs.
+    pub fn key_id(&self) -> KeyId {
+        KeyId::of(&self.signing_key.verifying_key())
+    }
+
+    /// The public half, ready to publish in a trust list.
+    pub fn trusted_key(&self) -> TrustedKey {
+        let public_key = self.signing_key.verifying_key();
+        TrustedKey {
+            key_id: KeyId::of(&public_key),
+            public_key,
+            district_code: self.district_code.clone(),
+            district_name: self.district_name.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for IssuingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the secret key.
+        f.debug_struct("IssuingKey")
+            .field("key_id", &self.key_id())
+            .field("district_code", &self.district_code)
+            .field("district_name", &self.district_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A published public key that verifiers accept, with the district it speaks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedKey {
+    /// Id of the key; must equal `KeyId::of(&public_key)` (checked on load).
+    pub key_id: KeyId,
+    /// Ed25519 public key, base64 (standard alphabet) in JSON.
+    #[serde(with = "b64_key")]
+    pub public_key: VerifyingKey,
+    /// District code of the issuing office.
+    pub district_code: String,
+    /// District name shown to the person verifying.
+    pub district_name: String,
+}
+
+mod b64_key {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(k: &VerifyingKey, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(k.as_bytes()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VerifyingKey, D::Error> {
+        use serde::de::Error;
+        let s = String::deserialize(d)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(s.as_bytes())
+            .map_err(|e| D::Error::custom(format!("public key is not base64: {e}")))?;
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| D::Error::custom("public key must be 32 bytes"))?;
+        VerifyingKey::from_bytes(&arr)
+            .map_err(|_| D::Error::custom("public key is not a valid Ed25519 point"))
+    }
+}
+
+/// Why a trust list could not be loaded; a bad list must never be half-used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TrustListError {
+    /// The JSON text is not a trust list.
+    #[error("trust list JSON is invalid: {0}")]
+    Json(String),
+    /// A key's declared id does not match its public key.
+    #[error("key id {declared} does not match its public key (expected {actual})")]
+    KeyIdMismatch {
+        /// Id written in the list.
+        declared: KeyId,
+        /// Id computed from the public key.
+        actual: KeyId,
+    },
+    /// A weak (small-order) public key, which could make forged signatures verify.
+    #[error("key {0} is a weak Ed25519 key")]
+    WeakKey(KeyId),
+    /// The same id appears twice, so lookups would be ambiguous.
+    #[error("key id {0} appears more than once")]
+    DuplicateKeyId(KeyId),
+}
+
+/// The set of public keys a verifier accepts; shipped with the app, works offline.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustList {
+    /// Accepted keys, any order.
+    pub keys: Vec<TrustedKey>,
+}
+
+impl TrustList {
+    /// Builds a list from keys (no checks; use `validate` when the keys come from outside).
+    pub fn new(keys: Vec<TrustedKey>) -> TrustList {
+        TrustList { keys }
+    }
+
+    /// Looks a key up by id, which is how `verify` avoids trying every key.
+    pub fn find(&self, key_id: &KeyId) -> Option<&TrustedKey> {
+        self.keys.iter().find(|k| &k.key_id == key_id)
+    }
+
+    /// Checks ids, weak keys and duplicates so a tampered list is rejected whole.
+    pub fn validate(&self) -> Result<(), TrustListError> {
+        let mut seen = std::collections::HashSet::new();
+        for k in &self.keys {
+            let actual = KeyId::of(&k.public_key);
+            if actual != k.key_id {
+                return Err(TrustListError::KeyIdMismatch {
+                    declared: k.key_id,
+                    actual,
+                });
+            }
+            if k.public_key.is_weak() {
+                return Err(TrustListError::WeakKey(k.key_id));
+            }
+            if !seen.insert(k.key_id) {
+                return Err(TrustListError::DuplicateKeyId(k.key_id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Serialises to the published JSON form (pretty-printed for human review).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("trust list serialisation cannot fail")
+    }
+
+    /// Parses and validates the published JSON form.
+    pub fn from_json(json: &str) -> Result<TrustList, TrustListError> {
+        let list: TrustList =
+            serde_json::from_str(json).map_err(|e| TrustListError::Json(e.to_string()))?;
+        list.validate()?;
+        Ok(list)
+    }
+}
+
+/// A successfully verified code: the signed claims and the key that vouches for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The claims exactly as signed.
+    pub claims: DocumentClaims,
+    /// The trusted key that signed them (tells the verifier which district issued it).
+    pub key: TrustedKey,
+}
+
+/// Why a QR text does not verify; each case has a plain-language message for residents.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum VerifyError {
+    /// The text does not start with `LK1:`, so it is some other QR code.
+    #[error("not a Loket QR code")]
+    NotLoketCode,
+    /// The text has the prefix but is damaged or not in the expected structure.
+    #[error("malformed Loket QR code: {0}")]
+    Malformed(String),
+    /// A claims layout version this verifier does not know.
+    #[error("unsupported Loket QR version {0}")]
+    UnsupportedVersion(u8),
+    /// Signed by a key that is not in the trust list.
+    #[error("signed by unknown key {0}")]
+    UnknownKey(KeyId),
+    /// The signature does not match the content: altered or forged.
+    #[error("bad signature")]
+    BadSignature,
+}
+
+impl VerifyError {
+    /// Message in Bahasa Indonesia, in plain words, for the verifier screen.
+    pub fn message_id(&self) -> String {
+        match self {
+            VerifyError::NotLoketCode => {
+                "Kode QR ini bukan kode dokumen Loket, sehingga tidak dapat diperiksa.".into()
+            }
+            VerifyError::Malformed(_) => {
+                "Kode QR rusak atau tidak lengkap: isinya tidak dapat dibaca.".into()
+            }
+            VerifyError::UnsupportedVersion(v) => format!(
+                "Kode QR memakai format versi {v} yang belum dikenal aplikasi ini. Perbarui aplikasi."
+            ),
+            VerifyError::UnknownKey(k) => format!(
+                "Dokumen ditandatangani oleh kunci yang tidak dikenal (id {k}). Daftar kunci tepercaya mungkin perlu diperbarui, atau dokumen ini palsu."
+            ),
+            VerifyError::BadSignature => {
+                "Tanda tangan tidak sah: isi kode QR telah diubah atau bukan dibuat oleh kunci ini."
+                    .into()
+            }
+        }
+    }
+
+    /// The same message in English.
+    pub fn message_en(&self) -> String {
+        match self {
+            VerifyError::NotLoketCode => {
+                "This QR code is not a Loket document code, so it cannot be checked.".into()
+            }
+            VerifyError::Malformed(_) => {
+                "The QR code is damaged or incomplete: its content cannot be read.".into()
+            }
+            VerifyError::UnsupportedVersion(v) => format!(
+                "The QR code uses format version {v}, which this app does not know. Update the app."
+            ),
+            VerifyError::UnknownKey(k) => format!(
+                "The document was signed by an unknown key (id {k}). The trusted key list may need updating, or the document is forged."
+            ),
+            VerifyError::BadSignature => {
+                "Invalid signature: the QR content was altered or was not made with this key."
+                    .into()
+            }
+        }
+    }
+}
+
+fn days_since_epoch(d: NaiveDate) -> i64 {
+    i64::from(d.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE)
+}
+
+fn date_from_days(days: i64) -> Option<NaiveDate> {
+    let ce = i32::try_from(days)
+        .ok()?
+        .checked_add(UNIX_EPOCH_DAYS_FROM_CE)?;
+    NaiveDate::from_num_days_from_ce_opt(ce)
+}
+
+fn to_cbor(v: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(v, &mut out).expect("writing CBOR to a Vec cannot fail");
+    out
+}
+
+/// Parses one CBOR item that must be the whole input and in canonical (re-encodable) form.
+fn from_cbor_canonical(bytes: &[u8], what: &str) -> Result<Value, VerifyError> {
+    let mut reader = bytes;
+    let v: Value = ciborium::from_reader(&mut reader)
+        .map_err(|e| VerifyError::Malformed(format!("{what}: {e}")))?;
+    if !reader.is_empty() {
+        return Err(VerifyError::Malformed(format!("{what}: trailing bytes")));
+    }
+    if to_cbor(&v) != bytes {
+        return Err(VerifyError::Malformed(format!(
+            "{what}: non-canonical CBOR"
+        )));
+    }
+    Ok(v)
+}
+
+fn encode_claims(claims: &DocumentClaims, key_id: KeyId) -> Vec<u8> {
+    let v = Value::Array(vec![
+        Value::Integer(CLAIMS_VERSION.into()),
+        Value::Bytes(key_id.0.to_vec()),
+        Value::Integer(claims.doc_type.as_u8().into()),
+        Value::Text(claims.doc_number.clone()),
+        Value::Text(claims.holder_name.clone()),
+        Value::Text(claims.nik.clone()),
+        Value::Integer(days_since_epoch(claims.birth_date).into()),
+        Value::Integer(days_since_epoch(claims.issued_on).into()),
+        Value::Text(claims.district_code.clone()),
+        Value::Integer(claims.revision.into()),
+    ]);
+    to_cbor(&v)
+}
+
+fn signing_message(claims_bytes: &[u8]) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(SIGNING_CONTEXT.len() + claims_bytes.len());
+    msg.extend_from_slice(SIGNING_CONTEXT);
+    msg.extend_from_slice(claims_bytes);
+    msg
+}
+
+/// Signs claims with a district key and returns the text to put in the QR code ("LK1:…").
+pub fn sign(claims: &DocumentClaims, key: &IssuingKey) -> String {
+    let claims_bytes = encode_claims(claims, key.key_id());
+    let signature: Signature = key.signing_key.sign(&signing_message(&claims_bytes));
+    let envelope = Value::Array(vec![
+        Value::Bytes(claims_bytes),
+        Value::Bytes(signature.to_bytes().to_vec()),
+    ]);
+    format!("{QR_PREFIX}{}", base45::encode(&to_cbor(&envelope)))
+}
+
+fn malformed(msg: &str) -> VerifyError {
+    VerifyError::Malformed(msg.to_string())
+}
+
+fn int_field(v: &Value, name: &str) -> Result<i128, VerifyError> {
+    match v {
+        Value::Integer(i) => Ok(i128::from(*i)),
+        _ => Err(malformed(&format!("{name}: expected integer"))),
+    }
+}
+
+fn text_field(v: Value, name: &str) -> Result<String, VerifyError> {
+    match v {
+        Value::Text(s) => Ok(s),
+        _ => Err(malformed(&format!("{name}: expected text"))),
+    }
+}
+
+fn date_field(v: &Value, name: &str) -> Result<NaiveDate, VerifyError> {
+    let days = int_field(v, name)?;
+    i64::try_from(days)
+        .ok()
+        .and_then(date_from_days)
+        .ok_or_else(|| malformed(&format!("{name}: date out of range")))
+}
+
+/// Verifies a scanned QR text offline against the trust list and returns the signed claims.
+pub fn verify(qr_text: &str, trust: &TrustList) -> Result<Verified, VerifyError> {
+    // Scanners sometimes append a line break; base45 itself never contains one.
+    let text = qr_text.trim_end_matches(['\r', '\n']);
+    let body = text
+        .strip_prefix(QR_PREFIX)
+        .ok_or(VerifyError::NotLoketCode)?;
+    let raw = base45::decode(body).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+
+    let envelope = from_cbor_canonical(&raw, "envelope")?;
+    let (claims_bytes, sig_bytes) = match envelope {
+        Value::Array(items) if items.len() == 2 => {
+            let mut it = items.into_iter();
+            match (it.next(), it.next()) {
+                (Some(Value::Bytes(c)), Some(Value::Bytes(s))) => (c, s),
+                _ => return Err(malformed("envelope: expected [bstr, bstr]")),
+            }
+        }
+        _ => return Err(malformed("envelope: expected a 2-element array")),
+    };
+    let sig_arr: [u8; 64] = sig_bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| malformed("signature must be 64 bytes"))?;
+
+    let claims_value = from_cbor_canonical(&claims_bytes, "claims")?;
+    let Value::Array(fields) = claims_value else {
+        return Err(malformed("claims: expected an array"));
+    };
+    // Version first, so a future layout is reported as such and not as damage.
+    let version = fields
+        .first()
+        .ok_or_else(|| malformed("claims: empty"))
+        .and_then(|v| int_field(v, "version"))?;
+    if version != i128::from(CLAIMS_VERSION) {
+        return Err(VerifyError::UnsupportedVersion(
+            u8::try_from(version).unwrap_or(u8::MAX),
+        ));
+    }
+    if fields.len() != CLAIMS_FIELDS {
+        return Err(malformed("claims: wrong number of fields"));
+    }
+    let key_id = match &fields[1] {
+        Value::Bytes(b) => KeyId(
+            b.as_slice()
+                .try_into()
+                .map_err(|_| malformed("key id must be 4 bytes"))?,
+        ),
+        _ => return Err(malformed("key id: expected bytes")),
+    };
+    let key = trust.find(&key_id).ok_or(VerifyError::UnknownKey(key_id))?;
+    key.public_key
+        .verify_strict(
+            &signing_message(&claims_bytes),
+            &Signature::from_bytes(&sig_arr),
+        )
+        .map_err(|_| VerifyError::BadSignature)?;
+
+    // Signed by a trusted key: now decode the remaining fields.
+    let doc_type_raw = int_field(&fields[2], "doc_type")?;
+    let doc_type = u8::try_from(doc_type_raw)
+        .ok()
+        .and_then(|v| DocType::try_from(v).ok())
+        .ok_or_else(|| malformed("doc_type: unknown document type"))?;
+    let birth_date = date_field(&fields[6], "birth_date")?;
+    let issued_on = date_field(&fields[7], "issued_on")?;
+    let revision = u16::try_from(int_field(&fields[9], "revision")?)
+        .map_err(|_| malformed("revision: out of range"))?;
+    let mut it = fields.into_iter();
+    let doc_number = text_field(it.nth(3).unwrap_or(Value::Null), "doc_number")?;
+    let holder_name = text_field(it.next().unwrap_or(Value::Null), "holder_name")?;
+    let nik = text_field(it.next().unwrap_or(Value::Null), "nik")?;
+    let district_code = text_field(it.nth(2).unwrap_or(Value::Null), "district_code")?;
+
+    Ok(Verified {
+        claims: DocumentClaims {
+            doc_type,
+            doc_number,
+            holder_name,
+            nik,
+            birth_date,
+            issued_on,
+            district_code,
+            revision,
+        },
+        key: key.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

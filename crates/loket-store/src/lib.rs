@@ -1,0 +1,453 @@
+//! The village laptop's store. Everything the operator records lands here first, in one SQLite
+//! file in WAL mode, so the counter works with the back office down for days.
+//!
+//! Invariants:
+//! - Registering an application is one transaction: the daily counter, the application row and
+//!   its outbox row commit together or not at all, so a crash never loses, duplicates or
+//!   half-numbers an application.
+//! - The application id is made here (UUIDv7) and never changes; the back office is idempotent
+//!   on it, so resending after a lost answer is always safe.
+//! - Status changes from the back office are applied together with the sync cursor, so a crash
+//!   mid-pull replays the same changes instead of skipping some.
+
+mod schema;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use loket_domain::{ApplicationStatus, KtpElBaru, RegionCode, ServiceCode, TrackingNumber};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use uuid::Uuid;
+
+/// Why a store operation failed; callers branch on the variant to word the message.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The SQLite file could not be opened, read or written.
+    #[error("basis data lokal tidak dapat digunakan: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored row no longer parses; it was written by a newer or broken version.
+    #[error("data lokal rusak: {0}")]
+    Corrupt(String),
+    /// No application has this id on this laptop.
+    #[error("permohonan tidak ditemukan")]
+    NotFound,
+    /// The laptop has used all tracking numbers of the day.
+    #[error(transparent)]
+    Tracking(#[from] loket_domain::TrackingNumberError),
+    /// A document's bytes do not match the hash the back office announced.
+    #[error("dokumen yang diterima rusak (hash tidak cocok)")]
+    DocumentHashMismatch,
+}
+
+/// Who this laptop is: which village it serves and its device number there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceIdentity {
+    /// The village (desa/kelurahan) this laptop serves.
+    pub village: RegionCode,
+    /// Unique per village; part of every tracking number.
+    pub device_no: u16,
+}
+
+/// An application as the village sees it, with its latest known status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredApplication {
+    /// Client-made id, the idempotency key for sync.
+    pub id: Uuid,
+    /// Printed on the receipt.
+    pub tracking_number: String,
+    /// Which service.
+    pub service: ServiceCode,
+    /// The validated form.
+    pub data: KtpElBaru,
+    /// Operator who captured it.
+    pub operator: String,
+    /// When it was captured, with the laptop's UTC offset.
+    pub captured_at: DateTime<FixedOffset>,
+    /// Latest status known here.
+    pub status: ApplicationStatus,
+    /// Reviewer's reason when rejected.
+    pub reason: Option<String>,
+    /// The issued document, once received.
+    pub document: Option<DocumentInfo>,
+}
+
+/// An issued document held on the laptop for printing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentInfo {
+    /// Official number assigned by the back office.
+    pub doc_number: String,
+    /// Issue date.
+    pub issued_on: NaiveDate,
+    /// Whether the PDF bytes have arrived (they come in a separate download).
+    pub has_pdf: bool,
+}
+
+/// A status change reported by the back office, to apply locally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// Which application.
+    pub application_id: Uuid,
+    /// Its new status.
+    pub status: ApplicationStatus,
+    /// Reason when rejected.
+    pub reason: Option<String>,
+    /// Document number, issue date and the PDF's SHA-256 (hex), when issued.
+    pub document: Option<(String, NaiveDate, String)>,
+}
+
+/// The local store, one SQLite connection.
+pub struct VillageStore {
+    conn: Connection,
+}
+
+impl VillageStore {
+    /// Opens (creating if needed) the store at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    /// An in-memory store, for tests of code built on top.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::migrate(&conn)?;
+        Ok(VillageStore { conn })
+    }
+
+    /// Reads a small setting (server URL, sync cursor, trust list…).
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Writes a small setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO settings(key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Records a validated application and queues it for sync, in one transaction.
+    pub fn register(
+        &mut self,
+        device: &DeviceIdentity,
+        data: &KtpElBaru,
+        operator: &str,
+        now: DateTime<FixedOffset>,
+        id: Uuid,
+    ) -> Result<StoredApplication, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let day = now.date_naive();
+        let counter: u32 = tx.query_row(
+            "INSERT INTO daily_counters(day, last) VALUES (?1, 1)
+             ON CONFLICT(day) DO UPDATE SET last = last + 1
+             RETURNING last",
+            [day.to_string()],
+            |r| r.get(0),
+        )?;
+        let tracking = TrackingNumber::new(&device.village, device.device_no, day, counter)?;
+        let data_json =
+            serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO applications(id, tracking_number, service, data, operator, captured_at, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued')",
+            params![
+                id.to_string(),
+                tracking.as_str(),
+                ServiceCode::KtpElBaru.code(),
+                data_json,
+                operator,
+                now.to_rfc3339(),
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO outbox(application_id, state, attempts) VALUES (?1, 'queued', 0)",
+            [id.to_string()],
+        )?;
+        tx.commit()?;
+        self.application(id)
+    }
+
+    /// One application by id.
+    pub fn application(&self, id: Uuid) -> Result<StoredApplication, StoreError> {
+        self.conn
+            .query_row(
+                &format!("{SELECT_APP} WHERE id = ?1"),
+                [id.to_string()],
+                row_to_raw,
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)?
+            .parse()
+    }
+
+    /// All applications, newest first.
+    pub fn applications(&self) -> Result<Vec<StoredApplication>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{SELECT_APP} ORDER BY captured_at DESC, rowid DESC"
+        ))?;
+        let raws = stmt
+            .query_map([], row_to_raw)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter().map(RawApp::parse).collect()
+    }
+
+    /// Applications still waiting to reach the back office, oldest first.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<StoredApplication>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{SELECT_APP} WHERE id IN (SELECT application_id FROM outbox WHERE state = 'queued')
+             ORDER BY captured_at, rowid LIMIT ?1"
+        ))?;
+        let raws = stmt
+            .query_map([limit as i64], row_to_raw)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter().map(RawApp::parse).collect()
+    }
+
+    /// Counts outbox items per state, for the operator's summary.
+    pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The back office has the application: take it out of the outbox. A later status from the
+    /// back office is never overwritten by this acknowledgement.
+    pub fn mark_acknowledged(
+        &mut self,
+        id: Uuid,
+        server_status: ApplicationStatus,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE outbox SET state = 'acknowledged', attempts = attempts + 1, last_error = NULL
+             WHERE application_id = ?1",
+            [id.to_string()],
+        )?;
+        tx.execute(
+            "UPDATE applications SET status = ?2 WHERE id = ?1 AND status = 'queued'",
+            params![id.to_string(), server_status.code()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The back office refused the item for good (e.g. a conflicting resend); keep it visible.
+    pub fn mark_failed(&mut self, id: Uuid, message: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2
+             WHERE application_id = ?1",
+            params![id.to_string(), message],
+        )?;
+        Ok(())
+    }
+
+    /// A transient failure: the item stays queued; the attempt and reason are recorded.
+    pub fn record_attempt_error(&mut self, id: Uuid, message: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE application_id = ?1",
+            params![id.to_string(), message],
+        )?;
+        Ok(())
+    }
+
+    /// Applies status changes from the back office and advances the pull cursor atomically.
+    pub fn apply_changes(
+        &mut self,
+        changes: &[StatusChange],
+        new_cursor: i64,
+    ) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut applied = 0;
+        for c in changes {
+            let (doc_number, issued_on, sha) = match &c.document {
+                Some((n, d, h)) => (Some(n.clone()), Some(d.to_string()), Some(h.clone())),
+                None => (None, None, None),
+            };
+            applied += tx.execute(
+                "UPDATE applications SET status = ?2, reason = ?3,
+                    doc_number = COALESCE(?4, doc_number), doc_issued_on = COALESCE(?5, doc_issued_on),
+                    doc_sha256 = COALESCE(?6, doc_sha256)
+                 WHERE id = ?1",
+                params![
+                    c.application_id.to_string(),
+                    c.status.code(),
+                    c.reason,
+                    doc_number,
+                    issued_on,
+                    sha
+                ],
+            )?;
+            // Anything the back office reports on has evidently arrived there.
+            tx.execute(
+                "UPDATE outbox SET state = 'acknowledged' WHERE application_id = ?1 AND state = 'queued'",
+                [c.application_id.to_string()],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO settings(key, value) VALUES ('pull_cursor', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [new_cursor.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Where the last pull stopped.
+    pub fn pull_cursor(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .setting("pull_cursor")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Issued applications whose PDF has not been downloaded yet: (id, number, announced SHA-256).
+    pub fn documents_missing_pdf(&self) -> Result<Vec<(Uuid, String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, doc_number, doc_sha256 FROM applications
+             WHERE status = 'issued' AND doc_number IS NOT NULL AND doc_sha256 IS NOT NULL
+               AND doc_pdf IS NULL",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(id, n, h)| Ok((parse_uuid(&id)?, n, h)))
+            .collect()
+    }
+
+    /// Stores a downloaded document PDF after checking it against the SHA-256 the back office
+    /// announced, so a truncated or altered download is never kept.
+    pub fn store_document_pdf(&mut self, id: Uuid, pdf: &[u8]) -> Result<(), StoreError> {
+        let expected: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT doc_sha256 FROM applications WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        let actual = hex(&Sha256::digest(pdf));
+        if expected.is_none_or(|e| !actual.eq_ignore_ascii_case(&e)) {
+            return Err(StoreError::DocumentHashMismatch);
+        }
+        self.conn.execute(
+            "UPDATE applications SET doc_pdf = ?2 WHERE id = ?1",
+            params![id.to_string(), pdf],
+        )?;
+        Ok(())
+    }
+
+    /// The issued document's PDF, if it has arrived.
+    pub fn document_pdf(&self, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT doc_pdf FROM applications WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get::<_, Option<Vec<u8>>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+}
+
+/// Lower-case hex, for hashes shown and compared across the wire.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const SELECT_APP: &str = "SELECT id, tracking_number, service, data, operator, captured_at, status,
+    reason, doc_number, doc_issued_on, doc_pdf IS NOT NULL FROM applications";
+
+struct RawApp {
+    id: String,
+    tracking_number: String,
+    data: String,
+    operator: String,
+    captured_at: String,
+    status: String,
+    reason: Option<String>,
+    doc_number: Option<String>,
+    doc_issued_on: Option<String>,
+    has_pdf: bool,
+}
+
+fn row_to_raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawApp> {
+    Ok(RawApp {
+        id: r.get(0)?,
+        tracking_number: r.get(1)?,
+        data: r.get(3)?,
+        operator: r.get(4)?,
+        captured_at: r.get(5)?,
+        status: r.get(6)?,
+        reason: r.get(7)?,
+        doc_number: r.get(8)?,
+        doc_issued_on: r.get(9)?,
+        has_pdf: r.get(10)?,
+    })
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("id {s}: {e}")))
+}
+
+impl RawApp {
+    fn parse(self) -> Result<StoredApplication, StoreError> {
+        let corrupt =
+            |what: &str| StoreError::Corrupt(format!("{what} of {}", self.tracking_number));
+        let document = match (&self.doc_number, &self.doc_issued_on) {
+            (Some(n), Some(d)) => Some(DocumentInfo {
+                doc_number: n.clone(),
+                issued_on: d.parse().map_err(|_| corrupt("issue date"))?,
+                has_pdf: self.has_pdf,
+            }),
+            _ => None,
+        };
+        Ok(StoredApplication {
+            id: parse_uuid(&self.id)?,
+            service: ServiceCode::KtpElBaru,
+            data: serde_json::from_str(&self.data).map_err(|_| corrupt("form data"))?,
+            captured_at: DateTime::parse_from_rfc3339(&self.captured_at)
+                .map_err(|_| corrupt("capture time"))?,
+            status: ApplicationStatus::from_code(&self.status).ok_or_else(|| corrupt("status"))?,
+            tracking_number: self.tracking_number,
+            operator: self.operator,
+            reason: self.reason,
+            document,
+        })
+    }
+}
+
+/// Current UTC time, for callers that have no injected clock of their own.
+pub fn utc_now() -> DateTime<Utc> {
+    Utc::now()
+}

@@ -1,0 +1,40 @@
+//! Schema migrations, applied in order and recorded in `PRAGMA user_version`. Only ever append.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: applications, their outbox, the per-day tracking counter and settings.
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE daily_counters (day TEXT PRIMARY KEY, last INTEGER NOT NULL);
+     CREATE TABLE applications (
+        id TEXT PRIMARY KEY,
+        tracking_number TEXT NOT NULL UNIQUE,
+        service TEXT NOT NULL,
+        data TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        captured_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        doc_number TEXT,
+        doc_issued_on TEXT,
+        doc_sha256 TEXT,
+        doc_pdf BLOB
+     );
+     CREATE TABLE outbox (
+        application_id TEXT PRIMARY KEY REFERENCES applications(id),
+        state TEXT NOT NULL CHECK (state IN ('queued', 'acknowledged', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+     );",
+];
+
+pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

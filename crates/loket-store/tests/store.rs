@@ -1,0 +1,187 @@
+//! The village store on a real SQLite file.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use loket_domain::{validate_ktp_el_baru, ApplicationStatus, KtpElBaru, KtpElBaruForm, RegionCode};
+use loket_store::{DeviceIdentity, StatusChange, StoreError, VillageStore};
+use uuid::Uuid;
+
+fn device() -> DeviceIdentity {
+    DeviceIdentity {
+        village: RegionCode::parse_village("7315012003").unwrap(),
+        device_no: 1,
+    }
+}
+
+fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn sample() -> KtpElBaru {
+    let form = KtpElBaruForm {
+        nik: "7315015507050003".into(),
+        full_name: "Andi Tenri Ajeng".into(),
+        birth_place: "Pinrang".into(),
+        birth_date: "2005-07-15".into(),
+        sex: "female".into(),
+        address: "Massulowalie".into(),
+        phone: "081234567890".into(),
+    };
+    validate_ktp_el_baru(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
+        .value
+        .unwrap()
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+#[test]
+fn numbers_per_day_and_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("village.sqlite");
+    {
+        let mut s = VillageStore::open(&path).unwrap();
+        let a = s
+            .register(
+                &device(),
+                &sample(),
+                "op",
+                at("2026-11-22T09:00:00+08:00"),
+                id(1),
+            )
+            .unwrap();
+        let b = s
+            .register(
+                &device(),
+                &sample(),
+                "op",
+                at("2026-11-22T09:05:00+08:00"),
+                id(2),
+            )
+            .unwrap();
+        assert_eq!(a.tracking_number, "7315012003-001-261122-0001");
+        assert_eq!(b.tracking_number, "7315012003-001-261122-0002");
+        assert_eq!(a.status, ApplicationStatus::Queued);
+    }
+    let mut s = VillageStore::open(&path).unwrap();
+    let c = s
+        .register(
+            &device(),
+            &sample(),
+            "op",
+            at("2026-11-23T08:00:00+08:00"),
+            id(3),
+        )
+        .unwrap();
+    assert_eq!(c.tracking_number, "7315012003-001-261123-0001");
+    assert_eq!(s.applications().unwrap().len(), 3);
+    assert_eq!(s.outbox(100).unwrap().len(), 3);
+}
+
+#[test]
+fn a_failed_registration_leaves_nothing_behind() {
+    let mut s = VillageStore::open_in_memory().unwrap();
+    s.register(
+        &device(),
+        &sample(),
+        "op",
+        at("2026-11-22T09:00:00+08:00"),
+        id(1),
+    )
+    .unwrap();
+    // Same id again: the insert fails, so the counter bump must roll back with it.
+    let err = s
+        .register(
+            &device(),
+            &sample(),
+            "op",
+            at("2026-11-22T09:01:00+08:00"),
+            id(1),
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Sqlite(_)));
+    let next = s
+        .register(
+            &device(),
+            &sample(),
+            "op",
+            at("2026-11-22T09:02:00+08:00"),
+            id(2),
+        )
+        .unwrap();
+    assert_eq!(next.tracking_number, "7315012003-001-261122-0002");
+    assert_eq!(s.applications().unwrap().len(), 2);
+}
+
+#[test]
+fn acknowledgement_and_status_changes() {
+    let mut s = VillageStore::open_in_memory().unwrap();
+    s.register(
+        &device(),
+        &sample(),
+        "op",
+        at("2026-11-22T09:00:00+08:00"),
+        id(1),
+    )
+    .unwrap();
+    s.register(
+        &device(),
+        &sample(),
+        "op",
+        at("2026-11-22T09:00:00+08:00"),
+        id(2),
+    )
+    .unwrap();
+    s.mark_acknowledged(id(1), ApplicationStatus::Received)
+        .unwrap();
+    assert_eq!(s.outbox(10).unwrap().len(), 1);
+    assert_eq!(
+        s.application(id(1)).unwrap().status,
+        ApplicationStatus::Received
+    );
+
+    let changes = vec![
+        StatusChange {
+            application_id: id(1),
+            status: ApplicationStatus::Issued,
+            reason: None,
+            document: Some((
+                "7315-SK-2026-000001".into(),
+                NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+                loket_store::hex(&<sha2::Sha256 as sha2::Digest>::digest(b"%PDF-1.7 x")),
+            )),
+        },
+        StatusChange {
+            application_id: id(2),
+            status: ApplicationStatus::Rejected,
+            reason: Some("Foto KK tidak terbaca".into()),
+            document: None,
+        },
+    ];
+    assert_eq!(s.apply_changes(&changes, 7).unwrap(), 2);
+    assert_eq!(s.pull_cursor().unwrap(), 7);
+    // A late acknowledgement must not move an issued application back to "received".
+    s.mark_acknowledged(id(1), ApplicationStatus::Received)
+        .unwrap();
+    let a = s.application(id(1)).unwrap();
+    assert_eq!(a.status, ApplicationStatus::Issued);
+    assert_eq!(
+        a.document.as_ref().unwrap().doc_number,
+        "7315-SK-2026-000001"
+    );
+    assert!(!a.document.unwrap().has_pdf);
+    assert_eq!(
+        s.application(id(2)).unwrap().reason.as_deref(),
+        Some("Foto KK tidak terbaca")
+    );
+    assert!(s.outbox(10).unwrap().is_empty());
+
+    assert_eq!(s.documents_missing_pdf().unwrap().len(), 1);
+    assert!(matches!(
+        s.store_document_pdf(id(1), b"%PDF-1.7 truncated"),
+        Err(StoreError::DocumentHashMismatch)
+    ));
+    s.store_document_pdf(id(1), b"%PDF-1.7 x").unwrap();
+    assert_eq!(s.document_pdf(id(1)).unwrap().unwrap(), b"%PDF-1.7 x");
+    assert!(s.documents_missing_pdf().unwrap().is_empty());
+}
