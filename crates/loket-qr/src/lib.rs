@@ -356,6 +356,15 @@ pub enum VerifyError {
     /// The signature does not match the content: altered or forged.
     #[error("bad signature")]
     BadSignature,
+    /// A genuine key signed a document claiming another district: one district's key must
+    /// never vouch for another district's documents.
+    #[error("key of district {key_district} signed a document of district {claimed}")]
+    DistrictMismatch {
+        /// The district the trust list assigns to the key.
+        key_district: String,
+        /// The district written in the claims.
+        claimed: String,
+    },
 }
 
 impl VerifyError {
@@ -378,6 +387,12 @@ impl VerifyError {
                 "Tanda tangan tidak sah: isi kode QR telah diubah atau bukan dibuat oleh kunci ini."
                     .into()
             }
+            VerifyError::DistrictMismatch {
+                key_district,
+                claimed,
+            } => format!(
+                "Dokumen mengaku diterbitkan kabupaten/kota {claimed}, tetapi ditandatangani dengan kunci milik {key_district}."
+            ),
         }
     }
 
@@ -400,6 +415,12 @@ impl VerifyError {
                 "Invalid signature: the QR content was altered or was not made with this key."
                     .into()
             }
+            VerifyError::DistrictMismatch {
+                key_district,
+                claimed,
+            } => format!(
+                "The document claims to be issued by district {claimed} but is signed with the key of {key_district}."
+            ),
         }
     }
 }
@@ -570,6 +591,12 @@ pub fn verify(qr_text: &str, trust: &TrustList) -> Result<Verified, VerifyError>
     let holder_name = text_field(it.next().unwrap_or(Value::Null), "holder_name")?;
     let nik = text_field(it.next().unwrap_or(Value::Null), "nik")?;
     let district_code = text_field(it.nth(2).unwrap_or(Value::Null), "district_code")?;
+    if district_code != key.district_code {
+        return Err(VerifyError::DistrictMismatch {
+            key_district: key.district_code.clone(),
+            claimed: district_code,
+        });
+    }
 
     Ok(Verified {
         claims: DocumentClaims {

@@ -342,3 +342,18 @@ fn key_id_and_doc_type_forms() {
     assert_eq!(DocType::SuratKeterangan.label_id(), "Surat Keterangan");
     assert!(!format!("{:?}", key(7)).contains("signing_key"));
 }
+
+#[test]
+fn a_key_cannot_vouch_for_another_district() {
+    let pinrang = key(7);
+    let mut c = claims();
+    c.district_code = "73.14".into();
+    let qr = sign(&c, &pinrang);
+    assert_eq!(
+        verify(&qr, &trust(&[&pinrang])),
+        Err(VerifyError::DistrictMismatch {
+            key_district: pinrang.district_code.clone(),
+            claimed: "73.14".into(),
+        })
+    );
+}

@@ -1,0 +1,168 @@
+//! `/api/v1`: the JSON API village laptops sync with. Thin: parse, call the store, answer.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use loket_sync::protocol::{
+    ApiError, DeviceRef, SubmitBatch, SubmitResponse, UpdatesResponse, MAX_BATCH,
+};
+use serde::Deserialize;
+
+use crate::AppState;
+
+/// Page size of the change feed.
+const UPDATES_PAGE: usize = 200;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/trust", get(trust))
+        .route("/api/v1/applications", post(submit))
+        .route("/api/v1/updates", get(updates))
+        .route("/api/v1/documents/{doc_number}/pdf", get(document_pdf))
+}
+
+/// An API error: a status and a JSON body with a stable code and a message in Indonesian.
+pub(crate) struct Failure(StatusCode, &'static str, String);
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let body = ApiError {
+            code: self.1.to_string(),
+            message: self.2,
+        };
+        (self.0, Json(body)).into_response()
+    }
+}
+
+impl Failure {
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Failure {
+        // Details go to the log, never to the client.
+        tracing::error!("internal error: {e}");
+        Failure(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "terjadi kesalahan di server; coba lagi nanti".into(),
+        )
+    }
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn trust(State(state): State<AppState>) -> impl IntoResponse {
+    let list = loket_qr::TrustList::new(vec![state.key.trusted_key()]);
+    ([(header::CONTENT_TYPE, "application/json")], list.to_json())
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    body: Result<Json<SubmitBatch>, JsonRejection>,
+) -> Result<Json<SubmitResponse>, Failure> {
+    let Json(batch) = body.map_err(|rej| {
+        let status = rej.status();
+        let (code, message) = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            (
+                "too_large",
+                format!(
+                    "permintaan terlalu besar (maksimum {} byte)",
+                    crate::MAX_BODY_BYTES
+                ),
+            )
+        } else {
+            (
+                "bad_request",
+                format!("isi permintaan tidak valid: {}", rej.body_text()),
+            )
+        };
+        Failure(status, code, message)
+    })?;
+    if batch.applications.len() > MAX_BATCH {
+        return Err(Failure(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many",
+            format!("paling banyak {MAX_BATCH} permohonan per permintaan"),
+        ));
+    }
+    if loket_domain::RegionCode::parse_village(&batch.device.village_code).is_err() {
+        return Err(Failure(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_village",
+            format!("kode desa {} tidak dikenal", batch.device.village_code),
+        ));
+    }
+    let now = (state.clock)();
+    let results = state
+        .store
+        .lock()
+        .map_err(Failure::internal)?
+        .submit(&batch.device, &batch.applications, now)
+        .map_err(Failure::internal)?;
+    Ok(Json(SubmitResponse { results }))
+}
+
+#[derive(Deserialize)]
+struct UpdatesQuery {
+    village_code: String,
+    device_no: u16,
+    #[serde(default)]
+    after: i64,
+}
+
+async fn updates(
+    State(state): State<AppState>,
+    query: Result<Query<UpdatesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<UpdatesResponse>, Failure> {
+    let Query(q) =
+        query.map_err(|rej| Failure(StatusCode::BAD_REQUEST, "bad_request", rej.body_text()))?;
+    let device = DeviceRef {
+        village_code: q.village_code,
+        device_no: q.device_no,
+    };
+    let updates = state
+        .store
+        .lock()
+        .map_err(Failure::internal)?
+        .updates(&device, q.after, UPDATES_PAGE)
+        .map_err(Failure::internal)?;
+    let next_after = updates.last().map_or(q.after, |u| u.seq);
+    Ok(Json(UpdatesResponse {
+        updates,
+        next_after,
+    }))
+}
+
+pub(crate) async fn document_pdf(
+    State(state): State<AppState>,
+    Path(doc_number): Path<String>,
+) -> Result<Response, Failure> {
+    let doc_number = doc_number.trim_end_matches(".pdf").to_string();
+    let pdf = state
+        .store
+        .lock()
+        .map_err(Failure::internal)?
+        .document_pdf(&doc_number)
+        .map_err(Failure::internal)?
+        .ok_or_else(|| {
+            Failure(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("dokumen {doc_number} tidak ditemukan"),
+            )
+        })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{doc_number}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}

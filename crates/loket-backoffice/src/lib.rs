@@ -1,0 +1,62 @@
+//! The district back office (Disdukcapil): an axum server that receives applications from
+//! village laptops, shows them to reviewers, and issues signed documents.
+//!
+//! API boundary: `/api/v1/*` speaks the wire types of `loket_sync::protocol` (JSON) to village
+//! laptops; `/review/*` is server-rendered HTML for reviewers. Handlers are thin: every decision
+//! lives in [`store::BackofficeStore`], whose writes are single transactions.
+
+mod api;
+mod html;
+mod keys;
+pub mod store;
+
+use axum::Router;
+use chrono::{DateTime, Utc};
+use loket_qr::IssuingKey;
+use std::sync::{Arc, Mutex};
+
+pub use keys::{load_or_create_district_key, DistrictKeyFile};
+pub use store::{BackofficeStore, DecisionError};
+
+/// Largest request body accepted, so a broken or hostile client cannot exhaust memory.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Where "now" comes from; injected so tests and demos are reproducible.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The wall clock, for production.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store; SQLite allows one writer, so a mutex serialises access.
+    pub store: Arc<Mutex<BackofficeStore>>,
+    /// The district's issuing key.
+    pub key: Arc<IssuingKey>,
+    /// Name and title printed in the signature block.
+    pub signer: Arc<(String, String)>,
+    /// Injected clock.
+    pub clock: Clock,
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(html::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serves until the process is stopped.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,373 @@
+//! Tauri commands: one per UI action, each a thin call into the library crates.
+
+use base64::Engine;
+use chrono::Local;
+use loket_domain::{validate_ktp_el_baru, KtpElBaruForm, Lang};
+use loket_store::{DeviceIdentity, VillageStore};
+use loket_sync::protocol::DeviceRef;
+use loket_sync::{sync_once, SyncClient, SyncError};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::MutexGuard;
+use tauri::State;
+use uuid::Uuid;
+
+use crate::views::{self, ApplicationView, CheckView, CommandError, VerifyView};
+use crate::Desk;
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+fn lock(desk: &Desk) -> Result<MutexGuard<'_, VillageStore>> {
+    desk.store
+        .lock()
+        .map_err(|_| CommandError::new("store", "basis data lokal terkunci; mulai ulang aplikasi"))
+}
+
+fn parse_id(id: &str) -> Result<Uuid> {
+    Uuid::parse_str(id).map_err(|_| CommandError::new("not_found", "permohonan tidak ditemukan"))
+}
+
+/// Who and where this laptop is, for the top bar and settings.
+#[derive(Serialize)]
+pub struct AppInfo {
+    village_code: String,
+    village_name: &'static str,
+    regency_name: &'static str,
+    device_no: u16,
+    server_url: String,
+    operator: String,
+    version: &'static str,
+    lang: Lang,
+    data_dir: String,
+}
+
+fn info(desk: &Desk, store: &VillageStore) -> AppInfo {
+    AppInfo {
+        village_code: desk.device.village.dotted(),
+        village_name: desk.device.village.name(),
+        regency_name: loket_domain::region_name(&desk.device.village.regency_dotted())
+            .unwrap_or(""),
+        device_no: desk.device.device_no,
+        server_url: desk.server_url(store),
+        operator: desk.operator.clone(),
+        version: env!("CARGO_PKG_VERSION"),
+        lang: desk.lang(store),
+        data_dir: desk.data_dir.display().to_string(),
+    }
+}
+
+#[tauri::command]
+pub fn app_info(desk: State<'_, Desk>) -> Result<AppInfo> {
+    let store = lock(&desk)?;
+    Ok(info(&desk, &store))
+}
+
+#[tauri::command]
+pub fn set_settings(desk: State<'_, Desk>, server_url: String, lang: Lang) -> Result<AppInfo> {
+    let url = server_url.trim();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(CommandError::new(
+            "settings",
+            "alamat server harus diawali http:// atau https://",
+        ));
+    }
+    let store = lock(&desk)?;
+    store.set_setting("server_url", url)?;
+    store.set_setting("lang", if lang == Lang::En { "en" } else { "id" })?;
+    Ok(info(&desk, &store))
+}
+
+#[tauri::command]
+pub fn check_form(desk: State<'_, Desk>, form: KtpElBaruForm) -> Result<CheckView> {
+    let lang = desk.lang(&*lock(&desk)?);
+    let report = validate_ktp_el_baru(&form, Local::now().date_naive());
+    Ok(views::check_view(&report, lang))
+}
+
+#[tauri::command]
+pub fn register_application(desk: State<'_, Desk>, form: KtpElBaruForm) -> Result<ApplicationView> {
+    let mut store = lock(&desk)?;
+    let lang = desk.lang(&store);
+    let now = Local::now().fixed_offset();
+    let report = validate_ktp_el_baru(&form, now.date_naive());
+    let Some(value) = report.value.clone() else {
+        return Err(CommandError {
+            code: "validation",
+            message: match lang {
+                Lang::Id => "Periksa kembali isian yang ditandai merah.",
+                Lang::En => "Please correct the fields marked in red.",
+            }
+            .into(),
+            report: Some(views::check_view(&report, lang)),
+        });
+    };
+    let app = store.register(&desk.device, &value, &desk.operator, now, Uuid::now_v7())?;
+    Ok(views::application_view(&app, lang))
+}
+
+#[tauri::command]
+pub fn list_applications(desk: State<'_, Desk>) -> Result<Vec<ApplicationView>> {
+    let store = lock(&desk)?;
+    let lang = desk.lang(&store);
+    Ok(store
+        .applications()?
+        .iter()
+        .map(|a| views::application_view(a, lang))
+        .collect())
+}
+
+/// Where a written PDF is, for the UI to show and open.
+#[derive(Serialize)]
+pub struct PdfPath {
+    pdf_path: String,
+}
+
+fn write_pdf(desk: &Desk, folder: &str, name: &str, bytes: &[u8]) -> Result<PdfPath> {
+    let dir = desk.data_dir.join(folder);
+    let path = dir.join(format!("{name}.pdf"));
+    std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(&path, bytes))
+        .map_err(|e| CommandError::new("print", format!("PDF tidak dapat disimpan: {e}")))?;
+    Ok(PdfPath {
+        pdf_path: path.display().to_string(),
+    })
+}
+
+#[tauri::command]
+pub fn render_receipt(desk: State<'_, Desk>, id: String) -> Result<PdfPath> {
+    let store = lock(&desk)?;
+    let app = store.application(parse_id(&id)?)?;
+    drop(store);
+    let d = &app.data;
+    let pdf = loket_print::render_receipt(&loket_print::ReceiptData {
+        tracking_number: app.tracking_number.clone(),
+        service_label: app.service.label(Lang::Id).to_string(),
+        nik: d.nik.to_string(),
+        full_name: d.full_name.clone(),
+        birth_place: d.birth_place.clone(),
+        birth_date: d.birth_date,
+        sex_label: d.sex.label(Lang::Id).to_string(),
+        address: d.address.clone(),
+        phone: d.phone.clone(),
+        village_name: format!(
+            "{} ({})",
+            desk.device.village.name(),
+            desk.device.village.dotted()
+        ),
+        operator: app.operator.clone(),
+        captured_at: app.captured_at.naive_local(),
+    })
+    .map_err(|e| CommandError::new("print", e.message_id()))?;
+    write_pdf(&desk, "receipts", &app.tracking_number, &pdf)
+}
+
+#[tauri::command]
+pub fn render_document(desk: State<'_, Desk>, id: String) -> Result<PdfPath> {
+    let store = lock(&desk)?;
+    let id = parse_id(&id)?;
+    let app = store.application(id)?;
+    let pdf = store
+        .document_pdf(id)?
+        .ok_or_else(|| CommandError::new("not_found", "dokumen belum diterima; sinkronkan dulu"))?;
+    drop(store);
+    let name = app
+        .document
+        .map(|d| d.doc_number)
+        .unwrap_or(app.tracking_number);
+    write_pdf(&desk, "documents", &name, &pdf)
+}
+
+#[tauri::command]
+pub fn open_path(desk: State<'_, Desk>, path: String) -> Result<()> {
+    let path = PathBuf::from(path);
+    // Only files Loket wrote itself may be opened from the UI.
+    if !path.starts_with(&desk.data_dir) || !path.is_file() {
+        return Err(CommandError::new("open", "berkas tidak ditemukan"));
+    }
+    let opener = std::env::var("LOKET_OPEN_COMMAND").unwrap_or_else(|_| {
+        if cfg!(target_os = "windows") {
+            "explorer".into()
+        } else if cfg!(target_os = "macos") {
+            "open".into()
+        } else {
+            "xdg-open".into()
+        }
+    });
+    std::process::Command::new(&opener)
+        .arg(&path)
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| {
+            CommandError::new(
+                "open",
+                format!(
+                    "PDF tidak dapat dibuka ({opener}: {e}); buka manual: {}",
+                    path.display()
+                ),
+            )
+        })
+}
+
+/// What one sync pass did, worded for the operator.
+#[derive(Serialize)]
+pub struct SyncView {
+    ok: bool,
+    message: String,
+    sent: usize,
+    updated: usize,
+    documents: usize,
+}
+
+#[tauri::command]
+pub async fn sync_now(desk: State<'_, Desk>) -> Result<SyncView> {
+    let (url, lang) = {
+        let store = lock(&desk)?;
+        (desk.server_url(&store), desk.lang(&store))
+    };
+    let db_path = desk.db_path.clone();
+    let device = DeviceRef {
+        village_code: desk.device.village.digits().to_string(),
+        device_no: desk.device.device_no,
+    };
+    // Sync uses its own connection on a worker thread, so the UI stays usable meanwhile.
+    let outcome = tauri::async_runtime::spawn_blocking(move || {
+        let mut store = VillageStore::open(&db_path)?;
+        let client = SyncClient::new(&url)?;
+        sync_once(&mut store, &client, &device)
+    })
+    .await
+    .map_err(|e| CommandError::new("sync", e.to_string()))?;
+    Ok(match outcome {
+        Ok(r) => SyncView {
+            ok: true,
+            message: match lang {
+                Lang::Id => format!(
+                    "Sinkron berhasil: {} terkirim, {} pembaruan status, {} dokumen diterima.",
+                    r.sent, r.updated, r.documents
+                ),
+                Lang::En => format!(
+                    "Sync done: {} sent, {} status updates, {} documents received.",
+                    r.sent, r.updated, r.documents
+                ),
+            },
+            sent: r.sent,
+            updated: r.updated,
+            documents: r.documents,
+        },
+        Err(e) => SyncView {
+            ok: false,
+            message: sync_error_message(&e, lang),
+            sent: 0,
+            updated: 0,
+            documents: 0,
+        },
+    })
+}
+
+fn sync_error_message(e: &SyncError, lang: Lang) -> String {
+    match (e, lang) {
+        (SyncError::Unreachable(_), Lang::Id) => {
+            "Server Disdukcapil tidak dapat dihubungi. Permohonan tetap aman di laptop dan akan dikirim saat koneksi tersedia.".into()
+        }
+        (SyncError::Unreachable(_), Lang::En) => {
+            "The back office cannot be reached. Applications stay safe on this laptop and will be sent when there is a connection.".into()
+        }
+        (other, _) => other.to_string(),
+    }
+}
+
+fn trust_list(store: &VillageStore) -> Option<loket_qr::TrustList> {
+    let json = store
+        .setting(loket_sync::client::TRUST_LIST_SETTING)
+        .ok()
+        .flatten()?;
+    loket_qr::TrustList::from_json(&json).ok()
+}
+
+fn verify(desk: &Desk, bytes: &[u8]) -> Result<VerifyView> {
+    let store = lock(desk)?;
+    let lang = desk.lang(&store);
+    let Some(trust) = trust_list(&store) else {
+        return Err(CommandError::new(
+            "no_trust_list",
+            match lang {
+                Lang::Id => {
+                    "Belum ada kunci publik Disdukcapil di laptop ini; sinkronkan sekali dulu."
+                }
+                Lang::En => "This laptop has no back-office public keys yet; sync once first.",
+            },
+        ));
+    };
+    drop(store);
+    Ok(views::verify_view(
+        loket_print::verify_file_bytes(bytes, &trust),
+        lang,
+    ))
+}
+
+#[tauri::command]
+pub fn verify_application_document(desk: State<'_, Desk>, id: String) -> Result<VerifyView> {
+    let pdf = lock(&desk)?
+        .document_pdf(parse_id(&id)?)?
+        .ok_or_else(|| CommandError::new("not_found", "dokumen belum diterima; sinkronkan dulu"))?;
+    verify(&desk, &pdf)
+}
+
+#[tauri::command]
+pub fn verify_bytes(
+    desk: State<'_, Desk>,
+    name: String,
+    bytes_base64: String,
+) -> Result<VerifyView> {
+    let _ = name; // Shown by the UI; the verdict depends on the content only.
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(bytes_base64.trim())
+        .map_err(|_| CommandError::new("bad_file", "berkas tidak dapat dibaca"))?;
+    verify(&desk, &bytes)
+}
+
+/// Adds two local demo applications when the laptop has none, for `scripts/run-app`.
+pub fn seed_demo(
+    store: &mut VillageStore,
+    device: &DeviceIdentity,
+    operator: &str,
+) -> anyhow::Result<()> {
+    if !store.applications()?.is_empty() {
+        return Ok(());
+    }
+    let now = Local::now().fixed_offset();
+    let people = [
+        (
+            "7315016708080001",
+            "Andi Nurul Fadillah",
+            "Pinrang",
+            "2008-08-27",
+            "female",
+            "Jl. Poros Pinrang RT 002 RW 001, Samaenre",
+        ),
+        (
+            "7315011502030005",
+            "Baso Rahmat Hidayat",
+            "Pinrang",
+            "2003-02-15",
+            "male",
+            "Dusun Massulowalie RT 001 RW 002",
+        ),
+    ];
+    for (nik, name, place, date, sex, address) in people {
+        let form = KtpElBaruForm {
+            nik: nik.into(),
+            full_name: name.into(),
+            birth_place: place.into(),
+            birth_date: date.into(),
+            sex: sex.into(),
+            address: address.into(),
+            phone: "081355501234".into(),
+        };
+        let value = validate_ktp_el_baru(&form, now.date_naive())
+            .value
+            .ok_or_else(|| anyhow::anyhow!("demo person {name} does not validate"))?;
+        store.register(device, &value, operator, now, Uuid::now_v7())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! The whole Loket story, end to end, with the real programs:
+//! a village operator registers an application in the desktop window (WebKitGTK via
+//! tauri-driver under Xvfb), it syncs to the back office (`loket serve`), a reviewer approves it
+//! on the back-office page (headless Chromium), the signed document syncs back and verifies, and
+//! `loket verify` accepts the downloaded PDF and refuses noise.
+//!
+//! One test on purpose: tauri-driver sessions conflict when run concurrently (STACK.md pitfall 7).
+//! Needs `cargo build --workspace` first (./scripts/test-all does it). Screenshots and logs go to
+//! `artifacts/e2e/`.
+
+use std::ffi::OsStr;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use loket_e2e::*;
+
+const NAME: &str = "Andi Tenri Ajeng";
+const INVALID_NIK: &str = "3271013504900001"; // day 35: not a date
+const NIK: &str = "7315015507050003"; // female born 15-07-2005 (day 15 + 40)
+
+struct Person<'a> {
+    nik: &'a str,
+    full_name: &'a str,
+    birth_place: &'a str,
+    birth_date: &'a str,
+    sex: &'a str,
+    address: &'a str,
+    phone: &'a str,
+}
+
+const ANDI: Person<'static> = Person {
+    nik: NIK,
+    full_name: NAME,
+    birth_place: "Pinrang",
+    birth_date: "15-07-2005",
+    sex: "female",
+    address: "Jl. Poros Pinrang No. 5, Massulowalie",
+    phone: "081234567890",
+};
+
+#[tokio::test]
+async fn village_registration_to_signed_document() {
+    let started = Instant::now();
+    match tokio::time::timeout(Duration::from_secs(300), run_story()).await {
+        Ok(Ok(())) => eprintln!(
+            "[e2e] story passed in {:.1}s",
+            started.elapsed().as_secs_f64()
+        ),
+        Ok(Err(e)) => panic!("end-to-end story failed: {e:#}"),
+        Err(_) => panic!("end-to-end story did not finish within 300 s"),
+    }
+}
+
+/// Start everything, run the story, and on failure keep screenshots, page sources and log tails.
+async fn run_story() -> Result<()> {
+    // Fail (not skip) when something is missing, before starting anything.
+    let loket = built_binary("loket")?;
+    built_binary("loket-desk")?;
+    clean_artifacts()?;
+
+    // Declared in start order; dropped in reverse, so Xvfb goes last.
+    let display = Display::start()?;
+    eprintln!("[e2e] display {}", display.name());
+    let server = BackOffice::start().await?;
+    eprintln!("[e2e] back office at {}", server.url());
+    let mut chromium = Chromium::start().await?;
+    let mut tauri = TauriDriver::start(display.name(), server.url()).await?;
+    let desk = tauri.connect().await?;
+    let web = chromium.connect().await?;
+
+    let result = story(&desk, &web, &server, &tauri, &loket).await;
+    if let Err(e) = &result {
+        eprintln!("[e2e] FAILED: {e:#}");
+        desk.save_failure_evidence().await;
+        web.save_failure_evidence().await;
+        eprintln!("{}", server.log_tail(40));
+        eprintln!("{}", tauri.log_tail(40));
+        eprintln!("{}", chromium.log_tail(20));
+    }
+    // Ending the sessions closes the window and the browser; the guards kill whatever is left.
+    let _ = desk.close().await;
+    let _ = web.close().await;
+    result
+}
+
+async fn story(
+    desk: &Browser,
+    web: &Browser,
+    server: &BackOffice,
+    tauri: &TauriDriver,
+    loket: &std::path::Path,
+) -> Result<()> {
+    // The window is up when the navigation is.
+    desk.wait_for_within("#nav-register", Duration::from_secs(60))
+        .await
+        .context("the desktop window never showed #nav-register")?;
+
+    // 1. An impossible NIK (day 35) is refused and nothing is saved.
+    desk.click("#nav-register").await?;
+    fill_form(
+        desk,
+        &Person {
+            nik: INVALID_NIK,
+            ..ANDI
+        },
+    )
+    .await?;
+    desk.click("#btn-save").await?;
+    let err = desk
+        .wait_text("#err-nik", "a non-empty error", |t| !t.trim().is_empty())
+        .await?;
+    let class = desk.attr("#err-nik", "class").await?.unwrap_or_default();
+    ensure!(
+        class.split_whitespace().any(|c| c == "error"),
+        "#err-nik shows {err:?} but its class is {class:?}, not `error`"
+    );
+    ensure!(
+        desk.count("#receipt-tracking").await? == 0
+            || desk.text("#receipt-tracking").await?.trim().is_empty(),
+        "a receipt appeared for an invalid NIK"
+    );
+    desk.screenshot("desktop-01-invalid-nik").await?;
+    desk.click("#nav-list").await?;
+    desk.wait_for("#applications").await?;
+    tokio::time::sleep(Duration::from_millis(500)).await; // let the list load
+    let rows = desk.count("#applications tr[data-tracking]").await?;
+    ensure!(
+        rows == 0,
+        "the invalid application was saved: the list shows {rows} row(s)"
+    );
+
+    // 2. The corrected application is accepted; the receipt PDF says "not issued yet".
+    desk.click("#nav-register").await?;
+    fill_form(desk, &ANDI).await?;
+    desk.click("#btn-save").await?;
+    desk.wait_for("#receipt").await?;
+    let tracking = desk
+        .wait_text("#receipt-tracking", "a tracking number", |t| {
+            !t.trim().is_empty()
+        })
+        .await?
+        .trim()
+        .to_string();
+    ensure!(
+        is_tracking_number(&tracking, VILLAGE_CODE, "001", "0001"),
+        "tracking number {tracking:?} does not match ^7315012003-001-\\d{{6}}-0001$"
+    );
+    let receipt_text = collapse_whitespace(&desk.text("#receipt").await?);
+    ensure!(
+        receipt_text.contains("Permohonan diterima — dokumen belum terbit"),
+        "the receipt panel does not say \"Permohonan diterima — dokumen belum terbit\": {receipt_text:?}"
+    );
+    eprintln!("[e2e] tracking number {tracking}");
+    desk.click("#btn-print-receipt").await?;
+    let shown = desk
+        .wait_text("#receipt-pdf-path", "a file path", |t| !t.trim().is_empty())
+        .await?;
+    let mut receipt_pdf = std::path::PathBuf::from(shown.trim());
+    if receipt_pdf.is_relative() {
+        receipt_pdf = tauri.data_dir().join(receipt_pdf);
+    }
+    ensure!(
+        receipt_pdf.is_file(),
+        "#receipt-pdf-path shows {shown:?} but {} does not exist",
+        receipt_pdf.display()
+    );
+    let _ = std::fs::copy(&receipt_pdf, artifacts_dir()?.join("receipt.pdf"));
+    let text = pdf_text(&receipt_pdf)?;
+    ensure!(
+        text.contains(&tracking),
+        "the receipt PDF does not contain the tracking number {tracking}: {text:?}"
+    );
+    ensure!(
+        text.contains("dokumen belum terbit"),
+        "the receipt PDF does not say \"dokumen belum terbit\": {text:?}"
+    );
+    eprintln!("[e2e] viewer calls: {:?}", tauri.opened_with_viewer());
+    desk.screenshot("desktop-02-receipt").await?;
+
+    // 3. Queued locally; a sync delivers it exactly once, and a second sync does not duplicate.
+    let row = format!("#applications tr[data-tracking=\"{tracking}\"]");
+    let row_status = format!("{row} span.status");
+    desk.click("#nav-list").await?;
+    desk.wait_attr(&row_status, "data-status", "queued").await?;
+    desk.click("#btn-sync").await?;
+    desk.wait_attr(&row_status, "data-status", "received")
+        .await?;
+    desk.screenshot("desktop-03-received").await?;
+    let queue_row = format!("#queue tr[data-tracking=\"{tracking}\"]");
+    let review = format!("{}/review", server.url());
+    web.goto(&review).await?;
+    web.wait_for("#queue").await?;
+    let n = web.count(&queue_row).await?;
+    ensure!(
+        n == 1,
+        "the review page lists {n} rows for {tracking}, expected 1"
+    );
+
+    let before = desk.text("#sync-status").await.unwrap_or_default();
+    desk.click("#btn-sync").await?;
+    wait_for_sync(desk, &before).await;
+    web.goto(&review).await?;
+    web.wait_for("#queue").await?;
+    let n = web.count(&queue_row).await?;
+    ensure!(
+        n == 1,
+        "after a second sync the review page lists {n} rows for {tracking}, expected 1"
+    );
+
+    // 4. The reviewer approves it on the back-office page.
+    web.screenshot("backoffice-01-queue").await?;
+    web.click(&format!("{queue_row} a.open")).await?;
+    web.wait_attr("#status", "data-status", "received").await?;
+    web.screenshot("backoffice-02-detail").await?;
+    web.click("#btn-approve").await?;
+    web.wait_attr("#status", "data-status", "issued").await?;
+    let doc_link = web.wait_for("#doc-link").await?;
+    web.screenshot("backoffice-03-issued").await?;
+    // `href` as a property is already absolute.
+    let doc_url = match doc_link.prop("href").await? {
+        Some(href) if !href.is_empty() => href,
+        _ => bail!("#doc-link has no href"),
+    };
+
+    // 5. The issued document syncs back and verifies in the desktop app.
+    desk.click("#btn-sync").await?;
+    desk.wait_attr(&row_status, "data-status", "issued").await?;
+    desk.wait_for(&format!("{row} .btn-document")).await?;
+    desk.click(&format!("{row} .btn-verify")).await?;
+    desk.wait_attr("#list-verify-result", "data-verdict", "valid")
+        .await?;
+    let verdict = desk.text("#list-verify-result").await?;
+    ensure!(
+        verdict.contains(NAME),
+        "#list-verify-result says valid but does not name {NAME}: {verdict:?}"
+    );
+    desk.screenshot("desktop-04-issued-verified").await?;
+
+    // 6. `loket verify` accepts the downloaded signed PDF and calls noise unreadable.
+    let (status, pdf) = http_get(&doc_url).await?;
+    ensure!(status == 200, "GET {doc_url} answered HTTP {status}");
+    ensure!(
+        pdf.starts_with(b"%PDF-"),
+        "GET {doc_url} did not return a PDF (starts with {:?})",
+        String::from_utf8_lossy(&pdf[..pdf.len().min(16)])
+    );
+    let scratch = tempfile::tempdir()?;
+    let signed = scratch.path().join("signed.pdf");
+    std::fs::write(&signed, &pdf)?;
+    let _ = std::fs::write(artifacts_dir()?.join("signed-document.pdf"), &pdf);
+    let trust = server.trust_path();
+    ensure!(
+        trust.is_file(),
+        "the back office did not write its trust list to {}",
+        trust.display()
+    );
+    let out = run_verify(loket, &signed, &trust)?;
+    ensure!(
+        out.code == Some(0),
+        "loket verify of the signed PDF exited with {:?}, expected 0\nstdout: {}\nstderr: {}",
+        out.code,
+        out.stdout,
+        out.stderr
+    );
+    ensure!(
+        out.stdout.contains(NAME),
+        "loket verify accepted the PDF but its output does not name {NAME}: {}",
+        out.stdout
+    );
+    let junk = scratch.path().join("noise.pdf");
+    std::fs::write(&junk, noise(100))?;
+    let out = run_verify(loket, &junk, &trust)?;
+    ensure!(
+        out.code == Some(2),
+        "loket verify of 100 random bytes exited with {:?}, expected 2 (unreadable)\nstdout: {}\nstderr: {}",
+        out.code,
+        out.stdout,
+        out.stderr
+    );
+    Ok(())
+}
+
+async fn fill_form(desk: &Browser, p: &Person<'_>) -> Result<()> {
+    desk.type_into("#f-nik", p.nik).await?;
+    desk.type_into("#f-full_name", p.full_name).await?;
+    desk.type_into("#f-birth_place", p.birth_place).await?;
+    desk.type_into("#f-birth_date", p.birth_date).await?;
+    desk.select("#f-sex", p.sex).await?;
+    desk.type_into("#f-address", p.address).await?;
+    desk.type_into("#f-phone", p.phone).await?;
+    Ok(())
+}
+
+/// There is no "done" marker for a sync that has nothing new to send: wait (up to 5 s) for
+/// `#sync-status` to change, then give the server a moment.
+async fn wait_for_sync(desk: &Browser, before: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(now) = desk.text("#sync-status").await {
+            if now != before && !now.trim().is_empty() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+fn run_verify(
+    loket: &std::path::Path,
+    file: &std::path::Path,
+    trust: &std::path::Path,
+) -> Result<Output> {
+    run_command(
+        loket,
+        &[
+            OsStr::new("verify"),
+            file.as_os_str(),
+            OsStr::new("--trust"),
+            trust.as_os_str(),
+        ],
+    )
+}

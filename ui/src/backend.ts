@@ -1,0 +1,276 @@
+// The single gateway from the UI to the Loket core. Everything the UI needs
+// goes through the `Backend` interface so that an HTTP implementation can be
+// added later next to the Tauri one.
+
+import { invoke } from '@tauri-apps/api/core';
+import { t, type Lang } from './i18n';
+
+// ---------------------------------------------------------------------------
+// Types (Rust returns snake_case fields)
+
+export type AppId = string | number;
+
+export interface AppInfo {
+  village_code: string;
+  village_name: string;
+  regency_name: string;
+  device_no: number;
+  server_url: string;
+  operator: string;
+  version: string;
+  lang: Lang;
+  data_dir: string;
+}
+
+export interface Settings {
+  serverUrl: string;
+  lang: Lang;
+}
+
+export const FORM_FIELDS = [
+  'nik',
+  'full_name',
+  'birth_place',
+  'birth_date',
+  'sex',
+  'address',
+  'phone',
+] as const;
+
+export type FormField = (typeof FORM_FIELDS)[number];
+
+/** The application form as the backend expects it (birth_date is YYYY-MM-DD or ""). */
+export type ApplicationForm = Record<FormField, string>;
+
+export interface Finding {
+  field: FormField;
+  code: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface NikInfo {
+  birth_date: string;
+  sex: 'male' | 'female';
+  province_name: string;
+  regency_name: string | null;
+  kecamatan_name: string | null;
+}
+
+export interface CheckView {
+  ok: boolean;
+  errors: Finding[];
+  warnings: Finding[];
+  nik_info: NikInfo | null;
+}
+
+export type AppStatus = 'queued' | 'received' | 'rejected' | 'issued';
+
+export interface ApplicationView {
+  id: AppId;
+  tracking_number: string;
+  service_label: string;
+  nik: string;
+  full_name: string;
+  birth_place: string;
+  birth_date: string;
+  sex_label: string;
+  address: string;
+  phone: string;
+  status: AppStatus;
+  status_label: string;
+  reason: string | null;
+  captured_at: string;
+  document: null | { doc_number: string; issued_on: string };
+}
+
+export interface PdfPath {
+  pdf_path: string;
+}
+
+export interface SyncResult {
+  ok: boolean;
+  message: string;
+  sent: number;
+  updated: number;
+  documents: number;
+}
+
+export type Verdict = 'valid' | 'invalid' | 'unreadable';
+
+export interface VerifyFields {
+  doc_type: string;
+  doc_number: string;
+  holder_name: string;
+  nik: string;
+  birth_date: string;
+  issued_on: string;
+  district: string;
+  key_id: string;
+  revision: string | number;
+}
+
+export interface VerifyView {
+  verdict: Verdict;
+  title: string;
+  reason: string | null;
+  fields: VerifyFields | null;
+}
+
+/** Shape of every rejected backend promise. */
+export interface AppError {
+  code: string;
+  message: string;
+  report?: CheckView;
+}
+
+// ---------------------------------------------------------------------------
+// Interface
+
+export interface Backend {
+  /** false when no backend is reachable (e.g. page opened in a plain browser). */
+  readonly available: boolean;
+  appInfo(): Promise<AppInfo>;
+  setSettings(settings: Settings): Promise<AppInfo>;
+  checkForm(form: ApplicationForm): Promise<CheckView>;
+  registerApplication(form: ApplicationForm): Promise<ApplicationView>;
+  listApplications(): Promise<ApplicationView[]>;
+  renderReceipt(id: AppId): Promise<PdfPath>;
+  renderDocument(id: AppId): Promise<PdfPath>;
+  openPath(path: string): Promise<void>;
+  syncNow(): Promise<SyncResult>;
+  verifyApplicationDocument(id: AppId): Promise<VerifyView>;
+  verifyBytes(name: string, bytesBase64: string): Promise<VerifyView>;
+}
+
+// ---------------------------------------------------------------------------
+// Error normalisation: whatever comes back, callers get an AppError.
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+export function toAppError(e: unknown): AppError {
+  if (isRecord(e)) {
+    const message = typeof e.message === 'string' && e.message.trim() !== '' ? e.message : t('unknownError');
+    const code = typeof e.code === 'string' ? e.code : 'error';
+    const err: AppError = { code, message };
+    const report = e.report;
+    if (isRecord(report) && Array.isArray(report.errors) && Array.isArray(report.warnings)) {
+      err.report = report as unknown as CheckView;
+    }
+    return err;
+  }
+  if (typeof e === 'string' && e.trim() !== '') {
+    return { code: 'error', message: e };
+  }
+  return { code: 'error', message: t('unknownError') };
+}
+
+// ---------------------------------------------------------------------------
+// Tauri implementation
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+export class TauriBackend implements Backend {
+  readonly available = true;
+
+  appInfo(): Promise<AppInfo> {
+    return call('app_info');
+  }
+  setSettings(settings: Settings): Promise<AppInfo> {
+    return call('set_settings', { serverUrl: settings.serverUrl, lang: settings.lang });
+  }
+  checkForm(form: ApplicationForm): Promise<CheckView> {
+    return call('check_form', { form });
+  }
+  registerApplication(form: ApplicationForm): Promise<ApplicationView> {
+    return call('register_application', { form });
+  }
+  listApplications(): Promise<ApplicationView[]> {
+    return call('list_applications');
+  }
+  renderReceipt(id: AppId): Promise<PdfPath> {
+    return call('render_receipt', { id });
+  }
+  renderDocument(id: AppId): Promise<PdfPath> {
+    return call('render_document', { id });
+  }
+  async openPath(path: string): Promise<void> {
+    await call<unknown>('open_path', { path });
+  }
+  syncNow(): Promise<SyncResult> {
+    return call('sync_now');
+  }
+  verifyApplicationDocument(id: AppId): Promise<VerifyView> {
+    return call('verify_application_document', { id });
+  }
+  verifyBytes(name: string, bytesBase64: string): Promise<VerifyView> {
+    return call('verify_bytes', { name, bytesBase64 });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// No backend at all (page opened outside Tauri): every call rejects with a
+// clear, translated error. This is NOT a mock; it never returns data.
+
+export class UnavailableBackend implements Backend {
+  readonly available = false;
+
+  private fail<T>(): Promise<T> {
+    const err: AppError = { code: 'backend_unavailable', message: t('backendUnavailable') };
+    return Promise.reject(err);
+  }
+  appInfo(): Promise<AppInfo> {
+    return this.fail();
+  }
+  setSettings(): Promise<AppInfo> {
+    return this.fail();
+  }
+  checkForm(): Promise<CheckView> {
+    return this.fail();
+  }
+  registerApplication(): Promise<ApplicationView> {
+    return this.fail();
+  }
+  listApplications(): Promise<ApplicationView[]> {
+    return this.fail();
+  }
+  renderReceipt(): Promise<PdfPath> {
+    return this.fail();
+  }
+  renderDocument(): Promise<PdfPath> {
+    return this.fail();
+  }
+  openPath(): Promise<void> {
+    return this.fail();
+  }
+  syncNow(): Promise<SyncResult> {
+    return this.fail();
+  }
+  verifyApplicationDocument(): Promise<VerifyView> {
+    return this.fail();
+  }
+  verifyBytes(): Promise<VerifyView> {
+    return this.fail();
+  }
+}
+
+declare global {
+  interface Window {
+    __TAURI_INTERNALS__?: unknown;
+  }
+}
+
+export function createBackend(): Backend {
+  if (typeof window !== 'undefined' && window.__TAURI_INTERNALS__) {
+    return new TauriBackend();
+  }
+  return new UnavailableBackend();
+}

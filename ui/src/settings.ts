@@ -1,0 +1,107 @@
+// Screen: settings (server URL, language) and device information.
+
+import type { Lang } from './i18n';
+import { backend, ctx, reportError } from './app';
+import { byId, h } from './dom';
+import { t, type MsgKey } from './i18n';
+
+const state: { saved: boolean } = { saved: false };
+
+/** Called after settings were saved and the info changed (main re-renders). */
+export type OnSaved = (lang: Lang) => void;
+
+export function renderSettingsScreen(onSaved: OnSaved): HTMLElement {
+  const info = ctx.info;
+  const about: [MsgKey, string, string?][] = info
+    ? [
+        ['settingsVillage', info.village_name],
+        ['settingsVillageCode', info.village_code, 'mono'],
+        ['settingsRegency', info.regency_name],
+        ['settingsDevice', String(info.device_no)],
+        ['settingsOperator', info.operator],
+        ['settingsDataDir', info.data_dir, 'mono'],
+        ['settingsVersion', info.version, 'mono'],
+      ]
+    : [];
+  return h(
+    'section',
+    { id: 'screen-settings', class: 'screen', 'aria-labelledby': 'settings-heading' },
+    h(
+      'div',
+      { class: 'settings-layout' },
+      h(
+        'form',
+        {
+          class: 'panel',
+          id: 'settings-form',
+          novalidate: true,
+          onsubmit: (ev: Event) => {
+            ev.preventDefault();
+            void save(onSaved);
+          },
+        },
+        h('div', { class: 'panel-head' }, h('h2', { id: 'settings-heading' }, t('settingsTitle'))),
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: 'f-server-url' }, t('settingsServerUrl')),
+          h('input', { type: 'text', id: 'f-server-url', inputmode: 'url', autocomplete: 'off', spellcheck: 'false', value: info?.server_url ?? '', 'aria-describedby': 'hint-server-url', oninput: () => clearSaved() }),
+          h('div', { class: 'field-hint', id: 'hint-server-url' }, t('settingsServerHint')),
+        ),
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: 'f-lang' }, t('settingsLang')),
+          h(
+            'select',
+            { id: 'f-lang', value: info?.lang ?? 'id', onchange: () => clearSaved() },
+            h('option', { value: 'id' }, t('langId')),
+            h('option', { value: 'en' }, t('langEn')),
+          ),
+        ),
+        h(
+          'div',
+          { class: 'form-actions' },
+          h('span', { id: 'settings-status', class: 'settings-status ok', role: 'status', hidden: !state.saved }, t('settingsSaved')),
+          h('button', { type: 'submit', id: 'btn-save-settings', class: 'btn btn-primary' }, t('btnSaveSettings')),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'panel' },
+        h('div', { class: 'panel-head' }, h('h2', null, t('settingsAbout'))),
+        info
+          ? h(
+              'dl',
+              { class: 'about-list' },
+              about.map(([k, v, cls]) => [h('dt', null, t(k)), h('dd', { class: cls ?? null, id: k === 'settingsDataDir' ? 'settings-data-dir' : k === 'settingsVersion' ? 'settings-version' : null }, v || '—')]),
+            )
+          : h('p', { class: 'muted' }, '—'),
+      ),
+    ),
+  );
+}
+
+function clearSaved(): void {
+  state.saved = false;
+  const el = byId('settings-status');
+  if (el) el.hidden = true;
+}
+
+async function save(onSaved: OnSaved): Promise<void> {
+  const url = byId<HTMLInputElement>('f-server-url');
+  const langSel = byId<HTMLSelectElement>('f-lang');
+  const btn = byId<HTMLButtonElement>('btn-save-settings');
+  if (!url || !langSel) return;
+  const lang: Lang = langSel.value === 'en' ? 'en' : 'id';
+  if (btn) btn.disabled = true;
+  try {
+    ctx.info = await backend.setSettings({ serverUrl: url.value.trim(), lang });
+    state.saved = true;
+    onSaved(ctx.info.lang === 'en' ? 'en' : 'id');
+  } catch (e) {
+    reportError(e);
+  } finally {
+    if (btn && btn.isConnected) btn.disabled = false;
+  }
+}
