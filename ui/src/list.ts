@@ -93,6 +93,7 @@ function showSyncStatus(): void {
     btn.textContent = state.syncing ? t('syncing') : t('btnSync');
   }
   if (!el) return;
+  el.dataset.sync = state.syncing ? 'running' : state.sync ? (state.sync.ok ? 'ok' : 'error') : 'never';
   if (state.syncing) {
     el.className = 'sync-status busy';
     el.textContent = t('syncing');
@@ -203,6 +204,9 @@ export async function refreshList(): Promise<void> {
   showRows();
 }
 
+/** Completed sync passes in this session; exposed as data-sync-count so tests can wait on it. */
+let syncsDone = 0;
+
 async function syncNow(): Promise<void> {
   if (state.syncing) return;
   state.syncing = true;
@@ -217,6 +221,9 @@ async function syncNow(): Promise<void> {
     showSyncStatus();
   }
   await refreshList();
+  syncsDone += 1;
+  const el = byId('sync-status');
+  if (el) el.dataset.syncCount = String(syncsDone);
 }
 
 async function withButton(btn: HTMLButtonElement | null, fn: () => Promise<void>): Promise<void> {

@@ -183,6 +183,7 @@ function renderForm(hidden: boolean): HTMLElement {
 
 function renderReceipt(app: ApplicationView): HTMLElement {
   const pathEl = h('p', { id: 'receipt-pdf-path', class: 'pdf-path', hidden: !state.receiptPdf }, state.receiptPdf ? t('pdfPath', { path: state.receiptPdf }) : '');
+  if (state.receiptPdf) pathEl.dataset.path = state.receiptPdf;
   return h(
     'div',
     { id: 'receipt', class: 'panel receipt', 'aria-labelledby': 'receipt-heading' },
@@ -440,6 +441,7 @@ async function printReceipt(): Promise<void> {
     if (pathEl) {
       pathEl.hidden = false;
       pathEl.textContent = t('pdfPath', { path: pdf_path });
+      pathEl.dataset.path = pdf_path;
     }
     await backend.openPath(pdf_path);
   } catch (e) {

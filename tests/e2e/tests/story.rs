@@ -155,7 +155,16 @@ async fn story(
     let shown = desk
         .wait_text("#receipt-pdf-path", "a file path", |t| !t.trim().is_empty())
         .await?;
-    let mut receipt_pdf = std::path::PathBuf::from(shown.trim());
+    // The text is worded for people ("Berkas PDF: …"); the exact path is in data-path.
+    let path = desk
+        .attr("#receipt-pdf-path", "data-path")
+        .await?
+        .unwrap_or_default();
+    ensure!(
+        shown.contains(&path) && !path.is_empty(),
+        "#receipt-pdf-path shows {shown:?} but its data-path is {path:?}"
+    );
+    let mut receipt_pdf = std::path::PathBuf::from(path.trim());
     if receipt_pdf.is_relative() {
         receipt_pdf = tauri.data_dir().join(receipt_pdf);
     }
@@ -196,9 +205,12 @@ async fn story(
         "the review page lists {n} rows for {tracking}, expected 1"
     );
 
-    let before = desk.text("#sync-status").await.unwrap_or_default();
+    desk.wait_attr("#sync-status", "data-sync-count", "1")
+        .await?;
     desk.click("#btn-sync").await?;
-    wait_for_sync(desk, &before).await;
+    desk.wait_attr("#sync-status", "data-sync-count", "2")
+        .await?;
+    desk.wait_attr("#sync-status", "data-sync", "ok").await?;
     web.goto(&review).await?;
     web.wait_for("#queue").await?;
     let n = web.count(&queue_row).await?;
@@ -289,21 +301,6 @@ async fn fill_form(desk: &Browser, p: &Person<'_>) -> Result<()> {
     desk.type_into("#f-address", p.address).await?;
     desk.type_into("#f-phone", p.phone).await?;
     Ok(())
-}
-
-/// There is no "done" marker for a sync that has nothing new to send: wait (up to 5 s) for
-/// `#sync-status` to change, then give the server a moment.
-async fn wait_for_sync(desk: &Browser, before: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if let Ok(now) = desk.text("#sync-status").await {
-            if now != before && !now.trim().is_empty() {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 fn run_verify(
