@@ -98,7 +98,7 @@ pub fn register_application(desk: State<'_, Desk>, form: KtpElBaruForm) -> Resul
                 Lang::En => "Please correct the fields marked in red.",
             }
             .into(),
-            report: Some(views::check_view(&report, lang)),
+            report: Some(Box::new(views::check_view(&report, lang))),
         });
     };
     let app = store.register(&desk.device, &value, &desk.operator, now, Uuid::now_v7())?;

@@ -14,7 +14,7 @@ pub struct CommandError {
     pub message: String,
     /// For `validation`: every finding by field.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub report: Option<CheckView>,
+    pub report: Option<Box<CheckView>>,
 }
 
 impl CommandError {
@@ -205,8 +205,8 @@ pub fn verify_view(v: FileVerdict, lang: Lang) -> VerifyView {
                     doc_number: c.doc_number.clone(),
                     holder_name: c.holder_name.clone(),
                     nik: c.nik.clone(),
-                    birth_date: loket_domain::format_date_id(c.birth_date),
-                    issued_on: loket_domain::format_date_id(c.issued_on),
+                    birth_date: loket_print::format_date_id(c.birth_date),
+                    issued_on: loket_print::format_date_id(c.issued_on),
                     district: format!("{} ({})", verified.key.district_name, c.district_code),
                     key_id: verified.key.key_id.to_string(),
                     revision: c.revision,

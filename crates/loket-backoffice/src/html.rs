@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use loket_domain::{check_nik, format_date_id, ApplicationStatus, Lang, Severity};
+use loket_domain::{check_nik, ApplicationStatus, Lang, Severity};
+use loket_print::format_date_id;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -206,10 +207,16 @@ fn render_detail(
     ));
     dl.push_str(&field("Jenis kelamin", d.sex.label(Lang::Id)));
     dl.push_str(&field("Alamat", &d.address));
-    dl.push_str(&field("Telepon", &d.phone));
+    dl.push_str(&field(
+        "Telepon",
+        if d.phone.is_empty() { "—" } else { &d.phone },
+    ));
     dl.push_str(&field("Desa/Kelurahan", &village_label(&app)));
     dl.push_str(&field("Operator desa", &app.operator));
-    dl.push_str(&field("Direkam di desa", &app.captured_at));
+    let captured = chrono::DateTime::parse_from_rfc3339(&app.captured_at)
+        .map(|t| t.format("%d-%m-%Y %H:%M (UTC%:z)").to_string())
+        .unwrap_or_else(|_| app.captured_at.clone());
+    dl.push_str(&field("Direkam di desa", &captured));
     dl.push_str(&field(
         "Diterima Disdukcapil",
         &app.received_at.format("%d-%m-%Y %H:%M UTC").to_string(),

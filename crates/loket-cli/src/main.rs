@@ -194,11 +194,11 @@ fn verify(file: &Path, trust: Option<PathBuf>, lang: Lang) -> ExitCode {
                 ("NIK".to_string(), c.nik.clone()),
                 (
                     t("Tanggal lahir", "Date of birth"),
-                    loket_domain::format_date_id(c.birth_date),
+                    loket_print::format_date_id(c.birth_date),
                 ),
                 (
                     t("Tanggal terbit", "Issued on"),
-                    loket_domain::format_date_id(c.issued_on),
+                    loket_print::format_date_id(c.issued_on),
                 ),
                 (
                     t("Diterbitkan oleh", "Issued by"),
@@ -318,7 +318,7 @@ fn nik_command(nik: &str, lang: Lang) -> ExitCode {
         } else {
             "Birth date"
         },
-        loket_domain::format_date_id(info.birth_date)
+        loket_print::format_date_id(info.birth_date)
     );
     println!(
         "  {:<14} {}",

@@ -116,7 +116,7 @@ pub struct KtpElBaruForm {
     pub sex: String,
     /// Alamat.
     pub address: String,
-    /// Nomor telepon/HP.
+    /// Nomor telepon/HP; optional, many residents have none.
     pub phone: String,
 }
 
@@ -135,7 +135,7 @@ pub struct KtpElBaru {
     pub sex: Sex,
     /// Alamat.
     pub address: String,
-    /// Phone in national form `08…`.
+    /// Phone in national form `08…`, or empty when the resident has none.
     pub phone: String,
 }
 
@@ -217,7 +217,11 @@ pub fn validate_ktp_el_baru(form: &KtpElBaruForm, today: NaiveDate) -> Report {
     if address.is_empty() {
         findings.push(Finding::error(Field::Address, FindingCode::AddressEmpty));
     }
-    let phone = normalise_phone(&form.phone);
+    let phone = if form.phone.trim().is_empty() {
+        Some(String::new())
+    } else {
+        normalise_phone(&form.phone)
+    };
     if phone.is_none() {
         findings.push(Finding::error(Field::Phone, FindingCode::PhoneInvalid));
     }
@@ -329,10 +333,20 @@ mod tests {
                 FindingCode::BirthDateMissing,
                 FindingCode::SexMissing,
                 FindingCode::AddressEmpty,
-                FindingCode::PhoneInvalid,
             ]
         );
         assert!(r.value.is_none());
+    }
+
+    #[test]
+    fn phone_is_optional_but_checked_when_given() {
+        let mut f = good();
+        f.phone = "  ".into();
+        let r = validate_ktp_el_baru(&f, today());
+        assert_eq!(r.value.unwrap().phone, "");
+        f.phone = "12345".into();
+        let r = validate_ktp_el_baru(&f, today());
+        assert_eq!(codes(&r.errors), [FindingCode::PhoneInvalid]);
     }
 
     #[test]

@@ -18,30 +18,3 @@ pub use name::check_person_name;
 pub use nik::{check_nik, Nik, NikInfo};
 pub use region::{region_name, RegionCode, RegionError, REGION_DATA_VERSION};
 pub use tracking::{TrackingNumber, TrackingNumberError};
-
-/// Indonesian month names, because every printed date in Loket is written the Indonesian way.
-pub const MONTHS_ID: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-
-/// Formats a date as "22 November 2026", the form used on receipts and documents.
-pub fn format_date_id(date: chrono::NaiveDate) -> String {
-    use chrono::Datelike;
-    format!(
-        "{} {} {}",
-        date.day(),
-        MONTHS_ID[date.month0() as usize],
-        date.year()
-    )
-}
