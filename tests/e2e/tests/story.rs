@@ -289,7 +289,73 @@ async fn story(
         out.stdout,
         out.stderr
     );
+
+    // 7. The desktop verify screen: the genuine file passes, a forgery fails loudly.
+    let forged = scratch.path().join("forged.pdf");
+    std::fs::write(&forged, forged_document()?)?;
+    desk.click("#nav-verify").await?;
+    upload(desk, &signed).await?;
+    desk.wait_attr("#verify-result", "data-verdict", "valid")
+        .await?;
+    let text = desk.text("#verify-result").await?;
+    ensure!(
+        text.contains(NAME),
+        "verify screen names no {NAME}: {text:?}"
+    );
+    upload(desk, &forged).await?;
+    desk.wait_attr("#verify-result", "data-verdict", "invalid")
+        .await?;
+    let text = desk.text("#verify-result").await?;
+    ensure!(
+        text.contains("TIDAK SAH") && text.contains("kunci yang tidak dikenal"),
+        "the forgery's verdict does not say why: {text:?}"
+    );
+    desk.screenshot("desktop-05-verify-forged").await?;
+    upload(desk, &junk).await?;
+    desk.wait_attr("#verify-result", "data-verdict", "unreadable")
+        .await?;
     Ok(())
+}
+
+/// Gives the verify screen's file input a path, as choosing a file in the dialog does.
+async fn upload(desk: &Browser, file: &std::path::Path) -> Result<()> {
+    let input = desk.wait_for("#verify-file").await?;
+    input
+        .send_keys(&file.display().to_string())
+        .await
+        .with_context(|| format!("choosing {} in #verify-file", file.display()))
+}
+
+/// A document for the same person, laid out like the real one, signed by a key the district
+/// never published.
+fn forged_document() -> Result<Vec<u8>> {
+    let key = loket_qr::IssuingKey {
+        signing_key: ed25519_dalek::SigningKey::from_bytes(&[0x66; 32]),
+        district_code: "73.15".into(),
+        district_name: "Kabupaten Pinrang".into(),
+    };
+    let claims = loket_qr::DocumentClaims {
+        doc_type: loket_qr::DocType::SuratKeterangan,
+        doc_number: "7315-SK-2026-000001".into(),
+        holder_name: NAME.into(),
+        nik: NIK.into(),
+        birth_date: chrono::NaiveDate::from_ymd_opt(2005, 7, 15).context("date")?,
+        issued_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 22).context("date")?,
+        district_code: "73.15".into(),
+        revision: 1,
+    };
+    let qr_text = loket_qr::sign(&claims, &key);
+    Ok(loket_print::render_document(&loket_print::DocumentData {
+        claims,
+        qr_text,
+        birth_place: "Pinrang".into(),
+        sex_label: "Perempuan".into(),
+        address: ANDI.address.into(),
+        district_name: key.district_name.clone(),
+        signer_name: "Kepala Dinas Kependudukan dan Pencatatan Sipil".into(),
+        signer_title: "Kabupaten Pinrang".into(),
+        key_id: key.key_id().to_string(),
+    })?)
 }
 
 async fn fill_form(desk: &Browser, p: &Person<'_>) -> Result<()> {
