@@ -56,12 +56,14 @@ fn info(desk: &Desk, store: &VillageStore) -> AppInfo {
     }
 }
 
+/// Tells the top bar and settings screen which village, device and server this is.
 #[tauri::command]
 pub fn app_info(desk: State<'_, Desk>) -> Result<AppInfo> {
     let store = lock(&desk)?;
     Ok(info(&desk, &store))
 }
 
+/// Saves the server address and language the operator chose, so they survive restarts.
 #[tauri::command]
 pub fn set_settings(desk: State<'_, Desk>, server_url: String, lang: Lang) -> Result<AppInfo> {
     let url = server_url.trim();
@@ -77,6 +79,7 @@ pub fn set_settings(desk: State<'_, Desk>, server_url: String, lang: Lang) -> Re
     Ok(info(&desk, &store))
 }
 
+/// Checks the form while the operator types, so mistakes show beside the field at once.
 #[tauri::command]
 pub fn check_form(desk: State<'_, Desk>, form: KtpElBaruForm) -> Result<CheckView> {
     let lang = desk.lang(&*lock(&desk)?);
@@ -84,6 +87,7 @@ pub fn check_form(desk: State<'_, Desk>, form: KtpElBaruForm) -> Result<CheckVie
     Ok(views::check_view(&report, lang))
 }
 
+/// Saves a validated application and queues it, so nothing depends on the network.
 #[tauri::command]
 pub fn register_application(desk: State<'_, Desk>, form: KtpElBaruForm) -> Result<ApplicationView> {
     let mut store = lock(&desk)?;
@@ -105,6 +109,7 @@ pub fn register_application(desk: State<'_, Desk>, form: KtpElBaruForm) -> Resul
     Ok(views::application_view(&app, lang))
 }
 
+/// Lists every application on this laptop with its latest known status.
 #[tauri::command]
 pub fn list_applications(desk: State<'_, Desk>) -> Result<Vec<ApplicationView>> {
     let store = lock(&desk)?;
@@ -133,6 +138,7 @@ fn write_pdf(desk: &Desk, folder: &str, name: &str, bytes: &[u8]) -> Result<PdfP
     })
 }
 
+/// Writes the receipt PDF the resident takes home.
 #[tauri::command]
 pub fn render_receipt(desk: State<'_, Desk>, id: String) -> Result<PdfPath> {
     let store = lock(&desk)?;
@@ -161,6 +167,7 @@ pub fn render_receipt(desk: State<'_, Desk>, id: String) -> Result<PdfPath> {
     write_pdf(&desk, "receipts", &app.tracking_number, &pdf)
 }
 
+/// Writes the signed document received from the back office, for printing.
 #[tauri::command]
 pub fn render_document(desk: State<'_, Desk>, id: String) -> Result<PdfPath> {
     let store = lock(&desk)?;
@@ -177,6 +184,7 @@ pub fn render_document(desk: State<'_, Desk>, id: String) -> Result<PdfPath> {
     write_pdf(&desk, "documents", &name, &pdf)
 }
 
+/// Opens a PDF Loket wrote with the system viewer, from which the operator prints.
 #[tauri::command]
 pub fn open_path(desk: State<'_, Desk>, path: String) -> Result<()> {
     let path = PathBuf::from(path);
@@ -218,6 +226,7 @@ pub struct SyncView {
     documents: usize,
 }
 
+/// Runs one sync pass on demand and says in plain words what happened.
 #[tauri::command]
 pub async fn sync_now(desk: State<'_, Desk>) -> Result<SyncView> {
     let (url, lang) = {
@@ -305,6 +314,7 @@ fn verify(desk: &Desk, bytes: &[u8]) -> Result<VerifyView> {
     ))
 }
 
+/// Verifies a received document with the same verifier anyone uses.
 #[tauri::command]
 pub fn verify_application_document(desk: State<'_, Desk>, id: String) -> Result<VerifyView> {
     let pdf = lock(&desk)?
@@ -313,6 +323,7 @@ pub fn verify_application_document(desk: State<'_, Desk>, id: String) -> Result<
     verify(&desk, &pdf)
 }
 
+/// Verifies a chosen file (PDF, PNG, JPEG) offline against the stored trust list.
 #[tauri::command]
 pub fn verify_bytes(
     desk: State<'_, Desk>,

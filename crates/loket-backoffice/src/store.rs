@@ -238,19 +238,7 @@ impl BackofficeStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let app = tx
-            .query_row(
-                &format!("{SELECT} WHERE id = ?1"),
-                [id.to_string()],
-                row_to_app,
-            )
-            .optional()?
-            .ok_or(DecisionError::NotFound)?;
-        if app.status != ApplicationStatus::Received {
-            return Err(DecisionError::AlreadyDecided(
-                app.status.label(Lang::Id).into(),
-            ));
-        }
+        let app = under_review(&tx, id)?;
         let year = issued_on.format("%Y").to_string();
         let counter_name = format!("SK-{}-{year}", key.district_code);
         let n: i64 = tx.query_row(
@@ -324,19 +312,7 @@ impl BackofficeStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let app = tx
-            .query_row(
-                &format!("{SELECT} WHERE id = ?1"),
-                [id.to_string()],
-                row_to_app,
-            )
-            .optional()?
-            .ok_or(DecisionError::NotFound)?;
-        if app.status != ApplicationStatus::Received {
-            return Err(DecisionError::AlreadyDecided(
-                app.status.label(Lang::Id).into(),
-            ));
-        }
+        let app = under_review(&tx, id)?;
         tx.execute(
             "UPDATE applications SET status = 'rejected', reason = ?2, decided_at = ?3 WHERE id = ?1",
             params![id.to_string(), reason, now.to_rfc3339()],
@@ -424,6 +400,27 @@ impl std::error::Error for BadCode {}
 
 fn to_sql_err<E: std::error::Error + Send + Sync + 'static>(col: usize, e: E) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+}
+
+/// The application `id`, provided a reviewer may still decide it.
+fn under_review(
+    tx: &rusqlite::Transaction<'_>,
+    id: Uuid,
+) -> Result<ReceivedApplication, DecisionError> {
+    let app = tx
+        .query_row(
+            &format!("{SELECT} WHERE id = ?1"),
+            [id.to_string()],
+            row_to_app,
+        )
+        .optional()?
+        .ok_or(DecisionError::NotFound)?;
+    if app.status != ApplicationStatus::Received {
+        return Err(DecisionError::AlreadyDecided(
+            app.status.label(Lang::Id).into(),
+        ));
+    }
+    Ok(app)
 }
 
 const SELECT: &str = "SELECT id, village_code, device_no, tracking_number, data, operator,

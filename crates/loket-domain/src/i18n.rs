@@ -48,30 +48,55 @@ pub enum Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingCode {
+    /// A NIK has exactly 16 digits.
     NikLength,
+    /// A NIK cannot start with 0.
     NikLeadingZero,
+    /// The first two digits are not a known province code.
     NikUnknownProvince,
+    /// The regency code in the NIK (digits 3–4) cannot be 00.
     NikZeroRegency,
+    /// The kecamatan code in the NIK (digits 5–6) cannot be 00.
     NikZeroKecamatan,
+    /// The birth day in the NIK (digits 7–8) must be 01–31 (men) or 41–71 (women).
     NikBadDay,
+    /// The birth month in the NIK (digits 9–10) must be 01–12.
     NikBadMonth,
+    /// The birth date in the NIK is not a real calendar date.
     NikBadDate,
+    /// The birth date in the NIK is in the future.
     NikFutureDate,
+    /// The NIK serial (last 4 digits) cannot be 0000.
     NikZeroSerial,
+    /// The NIK's region is not in the 2025 kecamatan list (perhaps an older code). Check the KK.
     NikUnknownKecamatan,
+    /// The birth date differs from the one in the NIK. Check the papers.
     NikBirthDateMismatch,
+    /// The sex differs from the one in the NIK. Check the papers.
     NikSexMismatch,
+    /// The full name is required.
     NameEmpty,
+    /// A name has at most 60 letters including spaces (Permendagri 73/2022).
     NameTooLong,
+    /// A name cannot contain digits (Permendagri 73/2022).
     NameDigits,
+    /// A name cannot contain punctuation or abbreviations (Permendagri 73/2022).
     NamePunctuation,
+    /// The name is a single word; at least two words are recommended.
     NameSingleWord,
+    /// The place of birth is required.
     BirthPlaceEmpty,
+    /// The date of birth is required.
     BirthDateMissing,
+    /// The date of birth cannot be in the future.
     BirthDateFuture,
+    /// The applicant is under 17: a KTP-el then requires being or having been married.
     UnderAge,
+    /// Choose the sex.
     SexMissing,
+    /// The address is required.
     AddressEmpty,
+    /// The phone must be an Indonesian number, e.g. 081234567890.
     PhoneInvalid,
 }
 
