@@ -55,7 +55,7 @@ const id = {
 
   // Receipt
   receiptTitle: 'Tanda terima',
-  receiptTrackingLabel: 'Nomor pelacakan',
+  receiptTrackingLabel: 'Nomor registrasi',
   receiptAccepted: 'Permohonan diterima — dokumen belum terbit',
   receiptName: 'Nama',
   receiptNik: 'NIK',
@@ -74,11 +74,11 @@ const id = {
   syncNever: 'Belum disinkronkan pada sesi ini.',
   outboxTitle: 'Ringkasan',
   statusQueued: 'Menunggu kirim',
-  statusReceived: 'Diterima kabupaten',
+  statusReceived: 'Diterima Disdukcapil',
   statusRejected: 'Ditolak',
   statusIssued: 'Terbit',
   total: 'Jumlah',
-  colTracking: 'No. pelacakan',
+  colTracking: 'No. registrasi',
   colName: 'Nama',
   colNik: 'NIK',
   colService: 'Layanan',
