@@ -3,7 +3,7 @@
 use base64::Engine;
 use chrono::Local;
 use loket_domain::{validate_ktp_el_baru, KtpElBaruForm, Lang};
-use loket_store::{DeviceIdentity, VillageStore};
+use loket_store::{AuditAction, DeviceIdentity, VillageStore};
 use loket_sync::protocol::DeviceRef;
 use loket_sync::{sync_once, SyncClient, SyncError};
 use serde::Serialize;
@@ -141,8 +141,14 @@ fn write_pdf(desk: &Desk, folder: &str, name: &str, bytes: &[u8]) -> Result<PdfP
 /// Writes the receipt PDF the resident takes home.
 #[tauri::command]
 pub fn render_receipt(desk: State<'_, Desk>, id: String) -> Result<PdfPath> {
-    let store = lock(&desk)?;
+    let mut store = lock(&desk)?;
     let app = store.application(parse_id(&id)?)?;
+    store.audit(
+        &desk.operator,
+        AuditAction::PrintedReceipt,
+        &app.id.to_string(),
+        Local::now().fixed_offset(),
+    )?;
     drop(store);
     let d = &app.data;
     let pdf = loket_print::render_receipt(&loket_print::ReceiptData {
@@ -308,10 +314,17 @@ fn verify(desk: &Desk, bytes: &[u8]) -> Result<VerifyView> {
         ));
     };
     drop(store);
-    Ok(views::verify_view(
-        loket_print::verify_file_bytes(bytes, &trust),
-        lang,
-    ))
+    let verdict = loket_print::verify_file_bytes(bytes, &trust);
+    // Checking a document reveals whose it is: that is processing, so it is logged.
+    if let loket_print::FileVerdict::Valid { verified, .. } = &verdict {
+        lock(desk)?.audit(
+            &desk.operator,
+            AuditAction::Verified,
+            &verified.claims.doc_number,
+            Local::now().fixed_offset(),
+        )?;
+    }
+    Ok(views::verify_view(verdict, lang))
 }
 
 /// Verifies a received document with the same verifier anyone uses.

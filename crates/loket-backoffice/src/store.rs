@@ -256,7 +256,7 @@ impl BackofficeStore {
             birth_date: app.data.birth_date,
             issued_on,
             district_code: key.district_code.clone(),
-            revision: 1,
+            revision: 0,
         };
         let qr_text = loket_qr::sign(&claims, key);
         let pdf = loket_print::render_document(&DocumentData {

@@ -123,7 +123,7 @@ pub struct DocumentClaims {
     pub issued_on: NaiveDate,
     /// Issuing district (kabupaten/kota) code, e.g. "73.15".
     pub district_code: String,
-    /// Revision of the document; a corrected re-issue gets a higher number.
+    /// 0 for the first issue; each corrected re-issue of the same document gets the next number.
     pub revision: u16,
 }
 

@@ -10,7 +10,10 @@
 //! - Status changes from the back office are applied together with the sync cursor, so a crash
 //!   mid-pull replays the same changes instead of skipping some.
 
+mod audit;
 mod schema;
+
+pub use audit::{AuditAction, AuditChainBroken, AuditEntry};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use loket_domain::{ApplicationStatus, KtpElBaru, RegionCode, ServiceCode, TrackingNumber};
@@ -122,6 +125,33 @@ impl VillageStore {
         Ok(VillageStore { conn })
     }
 
+    /// Records that `actor` did `action` with `subject`'s data (an application id or document
+    /// number), in the tamper-evident audit log.
+    pub fn audit(
+        &mut self,
+        actor: &str,
+        action: AuditAction,
+        subject: &str,
+        at: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        audit::append(&tx, actor, action, subject, at)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The audit log, oldest first.
+    pub fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        audit::entries(&self.conn)
+    }
+
+    /// Checks the audit log's hash chain: the number of intact entries, or the first broken one.
+    pub fn verify_audit_chain(&self) -> Result<Result<usize, AuditChainBroken>, StoreError> {
+        audit::verify(&self.conn)
+    }
+
     /// Reads a small setting (server URL, sync cursor, trust list…).
     pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
@@ -181,6 +211,7 @@ impl VillageStore {
             "INSERT INTO outbox(application_id, state, attempts) VALUES (?1, 'queued', 0)",
             [id.to_string()],
         )?;
+        audit::append(&tx, operator, AuditAction::Created, &id.to_string(), now)?;
         tx.commit()?;
         self.application(id)
     }

@@ -185,3 +185,59 @@ fn acknowledgement_and_status_changes() {
     assert_eq!(s.document_pdf(id(1)).unwrap().unwrap(), b"%PDF-1.7 x");
     assert!(s.documents_missing_pdf().unwrap().is_empty());
 }
+
+#[test]
+fn audit_log_records_and_detects_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("village.sqlite");
+    let mut s = VillageStore::open(&path).unwrap();
+    let app = s
+        .register(
+            &device(),
+            &sample(),
+            "Hasnawati",
+            at("2026-11-22T09:00:00+08:00"),
+            id(1),
+        )
+        .unwrap();
+    s.audit(
+        "Hasnawati",
+        loket_store::AuditAction::PrintedReceipt,
+        &app.id.to_string(),
+        at("2026-11-22T09:01:00+08:00"),
+    )
+    .unwrap();
+    s.audit(
+        "Hasnawati",
+        loket_store::AuditAction::Verified,
+        "7315-SK-2026-000001",
+        at("2026-11-22T09:02:00+08:00"),
+    )
+    .unwrap();
+    let log = s.audit_log().unwrap();
+    let actions: Vec<_> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["created", "printed_receipt", "verified"]);
+    assert_eq!(log[1].prev_hash, log[0].hash);
+    assert_eq!(s.verify_audit_chain().unwrap(), Ok(3));
+
+    // Someone edits the file behind Loket's back: the chain says where.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute(
+        "UPDATE audit_log SET actor = 'Orang Lain' WHERE seq = 2",
+        [],
+    )
+    .unwrap();
+    assert_eq!(
+        s.verify_audit_chain().unwrap(),
+        Err(loket_store::AuditChainBroken { seq: 2 })
+    );
+    raw.execute("UPDATE audit_log SET actor = 'Hasnawati' WHERE seq = 2", [])
+        .unwrap();
+    assert_eq!(s.verify_audit_chain().unwrap(), Ok(3));
+    raw.execute("DELETE FROM audit_log WHERE seq = 1", [])
+        .unwrap();
+    assert_eq!(
+        s.verify_audit_chain().unwrap(),
+        Err(loket_store::AuditChainBroken { seq: 1 })
+    );
+}
