@@ -1,6 +1,9 @@
-// All UI strings live here. Messages produced by the Rust side (findings,
-// status labels, sync summaries, verification titles) arrive translated and
-// are NOT listed here. A later issue replaces this with a real i18n library.
+// All UI strings live here, translated through i18next. Messages produced by the
+// Rust side (findings, status labels, sync summaries, verification titles) arrive
+// translated and are NOT listed here. The `en` table is typed against `id`, so a
+// missing English string is a compile error, not a blank on screen.
+
+import i18next from 'i18next';
 
 export type Lang = 'id' | 'en';
 
@@ -265,25 +268,28 @@ const en: Record<MsgKey, string> = {
   settingsVersion: 'Version',
 };
 
-const dict: Record<Lang, Record<MsgKey, string>> = { id, en };
-
-let current: Lang = 'id';
+const i18n = i18next.createInstance();
+void i18n.init({
+  lng: 'id',
+  fallbackLng: 'id',
+  resources: { id: { translation: id }, en: { translation: en } },
+  // Placeholders are written `{name}`; React-style escaping is not needed because every string
+  // reaches the DOM through textContent.
+  interpolation: { prefix: '{', suffix: '}', escapeValue: false },
+  returnNull: false,
+  initAsync: false,
+});
 
 export function getLang(): Lang {
-  return current;
+  return i18n.language === 'en' ? 'en' : 'id';
 }
 
 export function setLang(lang: Lang): void {
-  current = lang === 'en' ? 'en' : 'id';
-  document.documentElement.lang = current;
+  void i18n.changeLanguage(lang === 'en' ? 'en' : 'id');
+  document.documentElement.lang = getLang();
 }
 
 /** Translate `key`, replacing `{name}` placeholders with `vars[name]`. */
 export function t(key: MsgKey, vars?: Record<string, string | number>): string {
-  const s = dict[current][key];
-  if (!vars) return s;
-  return s.replace(/\{(\w+)\}/g, (m, name: string) => {
-    const v = vars[name];
-    return v === undefined ? m : String(v);
-  });
+  return i18n.t(key, vars ?? {});
 }

@@ -314,6 +314,24 @@ async fn story(
     upload(desk, &junk).await?;
     desk.wait_attr("#verify-result", "data-verdict", "unreadable")
         .await?;
+
+    // 8. English on request, for the UI's own words and for the words that come from Rust.
+    desk.click("#lang-en").await?;
+    desk.wait_text("#nav-list", "\"Applications\"", |t| {
+        t.contains("Applications")
+    })
+    .await?;
+    desk.click("#nav-list").await?;
+    desk.wait_text(&row_status, "\"Document issued\"", |t| {
+        t.contains("Document issued")
+    })
+    .await?;
+    desk.screenshot("desktop-06-english").await?;
+    desk.click("#lang-id").await?;
+    desk.wait_text("#nav-list", "\"Daftar permohonan\"", |t| {
+        t.contains("Daftar permohonan")
+    })
+    .await?;
     Ok(())
 }
 
