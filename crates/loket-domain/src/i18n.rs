@@ -42,6 +42,8 @@ pub enum Field {
     Address,
     /// Nomor telepon.
     Phone,
+    /// Nomor Kartu Keluarga.
+    NomorKk,
 }
 
 /// Every rule Loket can report on; the code is stable, the words may improve.
@@ -74,6 +76,22 @@ pub enum FindingCode {
     NikBirthDateMismatch,
     /// The sex differs from the one in the NIK. Check the papers.
     NikSexMismatch,
+    /// A Nomor KK has exactly 16 digits.
+    KkLength,
+    /// A Nomor KK cannot start with 0.
+    KkLeadingZero,
+    /// The first two digits of the Nomor KK are not a known province code.
+    KkUnknownProvince,
+    /// The regency code in the Nomor KK (digits 3–4) cannot be 00.
+    KkZeroRegency,
+    /// The kecamatan code in the Nomor KK (digits 5–6) cannot be 00.
+    KkZeroKecamatan,
+    /// The Nomor KK serial (last 4 digits) cannot be 0000.
+    KkZeroSerial,
+    /// The Nomor KK's kecamatan is not in the 2025 list (perhaps an older code). Check the card.
+    KkUnknownKecamatan,
+    /// Digits 7–12 of the Nomor KK do not read as a past recording date (DDMMYY). Check the card.
+    KkUnusualRecordingDate,
     /// The full name is required.
     NameEmpty,
     /// A name has at most 60 letters including spaces (Permendagri 73/2022).
@@ -156,6 +174,38 @@ impl FindingCode {
             NikSexMismatch => (
                 "Jenis kelamin berbeda dengan yang tertera pada NIK. Periksa dokumen.",
                 "The sex differs from the one in the NIK. Check the papers.",
+            ),
+            KkLength => (
+                "Nomor KK harus 16 angka.",
+                "A Nomor KK has exactly 16 digits.",
+            ),
+            KkLeadingZero => (
+                "Nomor KK tidak boleh diawali angka 0.",
+                "A Nomor KK cannot start with 0.",
+            ),
+            KkUnknownProvince => (
+                "Dua angka pertama Nomor KK bukan kode provinsi yang dikenal.",
+                "The first two digits of the Nomor KK are not a known province code.",
+            ),
+            KkZeroRegency => (
+                "Kode kabupaten/kota pada Nomor KK (angka 3–4) tidak boleh 00.",
+                "The regency code in the Nomor KK (digits 3–4) cannot be 00.",
+            ),
+            KkZeroKecamatan => (
+                "Kode kecamatan pada Nomor KK (angka 5–6) tidak boleh 00.",
+                "The kecamatan code in the Nomor KK (digits 5–6) cannot be 00.",
+            ),
+            KkZeroSerial => (
+                "Nomor urut Nomor KK (4 angka terakhir) tidak boleh 0000.",
+                "The Nomor KK serial (last 4 digits) cannot be 0000.",
+            ),
+            KkUnknownKecamatan => (
+                "Kode kecamatan Nomor KK tidak ada dalam daftar kecamatan 2025 (mungkin kode lama sebelum pemekaran). Periksa KK.",
+                "The Nomor KK's kecamatan is not in the 2025 list (perhaps an older code). Check the card.",
+            ),
+            KkUnusualRecordingDate => (
+                "Angka 7–12 Nomor KK tidak terbaca sebagai tanggal pencatatan (HHBBTT) yang sudah lewat. Periksa KK.",
+                "Digits 7–12 of the Nomor KK do not read as a past recording date (DDMMYY). Check the card.",
             ),
             NameEmpty => ("Nama lengkap wajib diisi.", "The full name is required."),
             NameTooLong => (

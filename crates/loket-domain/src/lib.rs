@@ -5,8 +5,10 @@
 
 mod application;
 mod i18n;
+mod kk;
 mod name;
 mod nik;
+mod prefixed;
 mod region;
 mod tracking;
 
@@ -14,6 +16,7 @@ pub use application::{
     validate_ktp_el_baru, ApplicationStatus, KtpElBaru, KtpElBaruForm, Report, ServiceCode, Sex,
 };
 pub use i18n::{Field, Finding, FindingCode, Lang, Severity};
+pub use kk::{check_nomor_kk, NomorKk};
 pub use name::check_person_name;
 pub use nik::{check_nik, Nik, NikInfo};
 pub use region::{region_name, RegionCode, RegionError, REGION_DATA_VERSION};

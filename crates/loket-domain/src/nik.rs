@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::application::Sex;
 use crate::i18n::{Field, Finding, FindingCode};
-use crate::region::region_name;
+use crate::prefixed::{parse_prefixed, PrefixError};
 
 /// A NIK that passed every error-level rule; functions taking a `Nik` never re-check it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -54,73 +54,70 @@ pub struct NikInfo {
 /// error-level rule fails, plus every finding (errors and warnings) for the NIK field.
 pub fn check_nik(input: &str, today: NaiveDate) -> (Option<NikInfo>, Vec<Finding>) {
     let err = |code| (None, vec![Finding::error(Field::Nik, code)]);
-    let digits: String = input
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '.' | '-'))
-        .collect();
-    if digits.len() != 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return err(FindingCode::NikLength);
-    }
-    if digits.starts_with('0') {
-        return err(FindingCode::NikLeadingZero);
-    }
-    let num = |range: std::ops::Range<usize>| digits[range].parse::<u32>().unwrap_or(0);
-    let province_code = digits[0..2].to_string();
-    let Some(province_name) = region_name(&province_code) else {
-        return err(FindingCode::NikUnknownProvince);
+    let number = match parse_prefixed(input) {
+        Ok(number) => number,
+        Err(e) => {
+            return err(match e {
+                PrefixError::Length => FindingCode::NikLength,
+                PrefixError::LeadingZero => FindingCode::NikLeadingZero,
+                PrefixError::UnknownProvince => FindingCode::NikUnknownProvince,
+                PrefixError::ZeroRegency => FindingCode::NikZeroRegency,
+                PrefixError::ZeroKecamatan => FindingCode::NikZeroKecamatan,
+            })
+        }
     };
-    if num(2..4) == 0 {
-        return err(FindingCode::NikZeroRegency);
-    }
-    if num(4..6) == 0 {
-        return err(FindingCode::NikZeroKecamatan);
-    }
-    let raw_day = num(6..8);
+    let raw_day = number.num(6..8);
     let (day, sex) = match raw_day {
         1..=31 => (raw_day, Sex::Male),
         41..=71 => (raw_day - 40, Sex::Female),
         _ => return err(FindingCode::NikBadDay),
     };
-    let month = num(8..10);
+    let month = number.num(8..10);
     if !(1..=12).contains(&month) {
         return err(FindingCode::NikBadMonth);
     }
-    let yy = num(10..12) as i32;
-    let current_yy = today.year() % 100;
-    let century = if yy <= current_yy { 2000 } else { 1900 };
-    let Some(birth_date) = NaiveDate::from_ymd_opt(century + yy, month, day) else {
+    let Some(birth_date) = two_digit_year_date(number.num(10..12), month, day, today) else {
         return err(FindingCode::NikBadDate);
     };
     if birth_date > today {
         return err(FindingCode::NikFutureDate);
     }
-    if num(12..16) == 0 {
+    if number.num(12..16) == 0 {
         return err(FindingCode::NikZeroSerial);
     }
 
-    let regency_code = format!("{}.{}", &digits[0..2], &digits[2..4]);
-    let kecamatan_code = format!("{regency_code}.{}", &digits[4..6]);
-    let regency_name = region_name(&regency_code).map(str::to_string);
-    let kecamatan_name = region_name(&kecamatan_code).map(str::to_string);
     let mut findings = Vec::new();
-    if kecamatan_name.is_none() {
+    if number.kecamatan_name.is_none() {
         findings.push(Finding::warning(
             Field::Nik,
             FindingCode::NikUnknownKecamatan,
         ));
     }
     let info = NikInfo {
-        nik: Nik(digits),
+        nik: Nik(number.digits),
         birth_date,
         sex,
-        province_code,
-        province_name: province_name.to_string(),
-        regency_code,
-        regency_name,
-        kecamatan_code,
-        kecamatan_name,
+        province_code: number.province_code,
+        province_name: number.province_name.to_string(),
+        regency_code: number.regency_code,
+        regency_name: number.regency_name.map(str::to_string),
+        kecamatan_code: number.kecamatan_code,
+        kecamatan_name: number.kecamatan_name.map(str::to_string),
     };
     (Some(info), findings)
+}
+
+/// Reads a 2-digit year as this century when it is not after `today`'s year, else the last one
+/// (lokal-id's rule); `None` when day/month/year is not a calendar date.
+pub(crate) fn two_digit_year_date(
+    yy: u32,
+    month: u32,
+    day: u32,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    let yy = yy as i32;
+    let century = if yy <= today.year() % 100 { 2000 } else { 1900 };
+    NaiveDate::from_ymd_opt(century + yy, month, day)
 }
 
 #[cfg(test)]
