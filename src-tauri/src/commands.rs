@@ -138,9 +138,24 @@ fn write_pdf(desk: &Desk, folder: &str, name: &str, bytes: &[u8]) -> Result<PdfP
     })
 }
 
-/// Writes the receipt PDF the resident takes home.
+/// Which paper the receipt is printed on.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptPaper {
+    /// A5/A4 office printer.
+    #[default]
+    Office,
+    /// 58 mm thermal roll, common on service days.
+    Thermal58,
+}
+
+/// Writes the receipt PDF the resident takes home, on office paper or a 58 mm roll.
 #[tauri::command]
-pub fn render_receipt(desk: State<'_, Desk>, id: String) -> Result<PdfPath> {
+pub fn render_receipt(
+    desk: State<'_, Desk>,
+    id: String,
+    paper: Option<ReceiptPaper>,
+) -> Result<PdfPath> {
     let mut store = lock(&desk)?;
     let app = store.application(parse_id(&id)?)?;
     store.audit(
@@ -151,7 +166,14 @@ pub fn render_receipt(desk: State<'_, Desk>, id: String) -> Result<PdfPath> {
     )?;
     drop(store);
     let d = &app.data;
-    let pdf = loket_print::render_receipt(&loket_print::ReceiptData {
+    let sla_working_days = loket_catalogue::catalogue()
+        .service(app.service.code())
+        .map_or(0, |s| s.sla_working_days);
+    // No holiday data for the period means no promised date, never a wrong one.
+    let expected_completion = loket_calendar::HolidayCalendar::national()
+        .add_working_days(app.captured_at.date_naive(), sla_working_days)
+        .ok();
+    let receipt = loket_print::ReceiptData {
         tracking_number: app.tracking_number.clone(),
         service_label: app.service.label(Lang::Id).to_string(),
         nik: d.nik.to_string(),
@@ -168,9 +190,20 @@ pub fn render_receipt(desk: State<'_, Desk>, id: String) -> Result<PdfPath> {
         ),
         operator: app.operator.clone(),
         captured_at: app.captured_at.naive_local(),
-    })
+        sla_working_days,
+        expected_completion,
+    };
+    let paper = paper.unwrap_or_default();
+    let pdf = match paper {
+        ReceiptPaper::Office => loket_print::render_receipt(&receipt),
+        ReceiptPaper::Thermal58 => loket_print::render_receipt_thermal(&receipt),
+    }
     .map_err(|e| CommandError::new("print", e.message_id()))?;
-    write_pdf(&desk, "receipts", &app.tracking_number, &pdf)
+    let name = match paper {
+        ReceiptPaper::Office => app.tracking_number.clone(),
+        ReceiptPaper::Thermal58 => format!("{}-58mm", app.tracking_number),
+    };
+    write_pdf(&desk, "receipts", &name, &pdf)
 }
 
 /// Writes the signed document received from the back office, for printing.

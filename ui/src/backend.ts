@@ -84,6 +84,9 @@ export interface ApplicationView {
   document: null | { doc_number: string; issued_on: string };
 }
 
+/** Paper the receipt is laid out for: office printer (A5) or a 58 mm thermal roll. */
+export type ReceiptPaper = 'office' | 'thermal58';
+
 export interface PdfPath {
   pdf_path: string;
 }
@@ -135,7 +138,7 @@ export interface Backend {
   checkForm(form: ApplicationForm): Promise<CheckView>;
   registerApplication(form: ApplicationForm): Promise<ApplicationView>;
   listApplications(): Promise<ApplicationView[]>;
-  renderReceipt(id: AppId): Promise<PdfPath>;
+  renderReceipt(id: AppId, paper?: ReceiptPaper): Promise<PdfPath>;
   renderDocument(id: AppId): Promise<PdfPath>;
   openPath(path: string): Promise<void>;
   syncNow(): Promise<SyncResult>;
@@ -196,8 +199,8 @@ export class TauriBackend implements Backend {
   listApplications(): Promise<ApplicationView[]> {
     return call('list_applications');
   }
-  renderReceipt(id: AppId): Promise<PdfPath> {
-    return call('render_receipt', { id });
+  renderReceipt(id: AppId, paper: ReceiptPaper = 'office'): Promise<PdfPath> {
+    return call('render_receipt', { id, paper });
   }
   renderDocument(id: AppId): Promise<PdfPath> {
     return call('render_document', { id });

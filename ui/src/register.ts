@@ -9,6 +9,7 @@ import {
   type Finding,
   type FormField,
   type NikInfo,
+  type ReceiptPaper,
 } from './backend';
 import { backend, reportError } from './app';
 import { byId, formatTimestamp, h, isoToDisplayDate, normaliseDisplayDate, parseDisplayDate, setChildren } from './dom';
@@ -212,7 +213,8 @@ function renderReceipt(app: ApplicationView): HTMLElement {
     h(
       'div',
       { class: 'receipt-actions' },
-      h('button', { type: 'button', id: 'btn-print-receipt', class: 'btn btn-primary btn-large', onclick: () => void printReceipt() }, t('btnPrintReceipt')),
+      h('button', { type: 'button', id: 'btn-print-receipt', class: 'btn btn-primary btn-large', onclick: () => void printReceipt('office') }, t('btnPrintReceipt')),
+      h('button', { type: 'button', id: 'btn-print-thermal', class: 'btn', onclick: () => void printReceipt('thermal58') }, t('btnPrintThermal')),
       h('button', { type: 'button', id: 'btn-new', class: 'btn btn-large', onclick: () => newApplication() }, t('btnNew')),
     ),
     pathEl,
@@ -425,10 +427,11 @@ function showReceipt(): void {
   byId('btn-print-receipt')?.focus();
 }
 
-async function printReceipt(): Promise<void> {
+async function printReceipt(paper: ReceiptPaper): Promise<void> {
   const app = state.receipt;
   if (!app || printing) return;
-  const btn = byId<HTMLButtonElement>('btn-print-receipt');
+  const btn = byId<HTMLButtonElement>(paper === 'office' ? 'btn-print-receipt' : 'btn-print-thermal');
+  const label = paper === 'office' ? t('btnPrintReceipt') : t('btnPrintThermal');
   const pathEl = byId('receipt-pdf-path');
   printing = true;
   if (btn) {
@@ -436,7 +439,7 @@ async function printReceipt(): Promise<void> {
     btn.textContent = t('printing');
   }
   try {
-    const { pdf_path } = await backend.renderReceipt(app.id);
+    const { pdf_path } = await backend.renderReceipt(app.id, paper);
     state.receiptPdf = pdf_path;
     if (pathEl) {
       pathEl.hidden = false;
@@ -450,7 +453,7 @@ async function printReceipt(): Promise<void> {
     printing = false;
     if (btn) {
       btn.disabled = false;
-      btn.textContent = t('btnPrintReceipt');
+      btn.textContent = label;
     }
   }
 }

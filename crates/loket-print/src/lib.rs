@@ -21,7 +21,7 @@ mod text;
 
 pub use dates::{format_date_id, format_datetime_id};
 pub use document::{render_document, DocumentData};
-pub use receipt::{render_receipt, ReceiptData};
+pub use receipt::{render_receipt, render_receipt_thermal, ReceiptData};
 pub use scan::{decode_qr_texts, rasterize_pdf, verify_file_bytes, FileVerdict, ScanError};
 pub use text::extract_pdf_text_lines;
 

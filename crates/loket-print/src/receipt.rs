@@ -36,6 +36,22 @@ pub struct ReceiptData {
     pub operator: String,
     /// Local date and time of capture; also the PDF's metadata date (determinism).
     pub captured_at: NaiveDateTime,
+    /// The district's service level for this service, in working days.
+    pub sla_working_days: u32,
+    /// Expected completion date (SLA counted in working days, skipping holidays), or `None`
+    /// when the holiday calendar does not cover the period yet: then no date is promised.
+    pub expected_completion: Option<NaiveDate>,
+}
+
+/// The "expected completion" line, honest when no date can be computed.
+fn expected_line(r: &ReceiptData) -> String {
+    match r.expected_completion {
+        Some(d) => format!("{} ({} hari kerja)", format_date_id(d), r.sla_working_days),
+        None => format!(
+            "{} hari kerja (tanggal belum dapat dihitung: kalender libur belum tersedia)",
+            r.sla_working_days
+        ),
+    }
 }
 
 /// The exact status sentence DOMAIN.md §8 requires on every receipt.
@@ -148,7 +164,7 @@ pub fn render_receipt(r: &ReceiptData) -> Result<Vec<u8>, PrintError> {
         let size = 9.5;
         let leading = 12.5;
         let mut y = st + 50.0;
-        let rows: [(&str, String); 9] = [
+        let rows: [(&str, String); 10] = [
             ("NIK", r.nik.trim().to_string()),
             ("Nama lengkap", r.full_name.trim().to_string()),
             ("Tempat/Tgl lahir", birth_line(&r.birth_place, r.birth_date)),
@@ -157,6 +173,7 @@ pub fn render_receipt(r: &ReceiptData) -> Result<Vec<u8>, PrintError> {
             ("Desa/Kelurahan", r.village_name.trim().to_string()),
             ("Nomor HP", r.phone.trim().to_string()),
             ("Diterima pada", format_datetime_id(r.captured_at)),
+            ("Perkiraan selesai", expected_line(r)),
             ("Petugas", r.operator.trim().to_string()),
         ];
         for (label, value) in rows.iter() {
@@ -210,6 +227,127 @@ pub fn render_receipt(r: &ReceiptData) -> Result<Vec<u8>, PrintError> {
                 format_datetime_id(r.captured_at)
             ),
         );
+        surface.finish();
+        page.finish();
+    }
+    doc.finish().map_err(|e| PrintError::Pdf(format!("{e:?}")))
+}
+
+/// Width of a 58 mm thermal roll, in PDF points.
+const THERMAL_WIDTH: f32 = 58.0 * 72.0 / 25.4;
+
+/// One laid-out line of the thermal receipt.
+struct Line {
+    y: f32,
+    size: f32,
+    bold: bool,
+    center: bool,
+    text: String,
+}
+
+/// Renders the receipt for a 58 mm thermal printer: one narrow page as long as its content, the
+/// same facts as the A5 receipt. Identical input gives identical bytes.
+pub fn render_receipt_thermal(r: &ReceiptData) -> Result<Vec<u8>, PrintError> {
+    let fonts = Fonts::load()?;
+    let margin = 9.0;
+    let cw = THERMAL_WIDTH - 2.0 * margin;
+    let mut lines: Vec<Line> = Vec::new();
+    let mut y = margin + 8.0;
+    let mut place = |y: &mut f32, size: f32, bold: bool, center: bool, text: &str, wrap: bool| {
+        let parts = if wrap {
+            fonts.wrap(text, size, bold, cw)
+        } else {
+            vec![text.to_string()]
+        };
+        for l in parts {
+            lines.push(Line {
+                y: *y,
+                size,
+                bold,
+                center,
+                text: l,
+            });
+            *y += size * 1.3;
+        }
+    };
+    place(&mut y, 8.0, true, true, "TANDA TERIMA PERMOHONAN", true);
+    place(
+        &mut y,
+        6.5,
+        false,
+        true,
+        &format!("Desa/Kelurahan {}", r.village_name.trim()),
+        true,
+    );
+    place(
+        &mut y,
+        7.0,
+        false,
+        true,
+        &format!("Layanan: {}", r.service_label.trim()),
+        true,
+    );
+    y += 4.0;
+    place(&mut y, 6.5, false, true, "Nomor registrasi", true);
+    // The tracking number is never wrapped: it is shrunk to fit one line instead.
+    let tn = r.tracking_number.trim();
+    let ts = fonts.fit(tn, 11.0, 5.0, true, cw);
+    place(&mut y, ts, true, true, tn, false);
+    y += 3.0;
+    place(&mut y, 7.5, true, true, RECEIPT_STATUS, true);
+    y += 4.0;
+    let rows = [
+        ("NIK", r.nik.trim().to_string()),
+        ("Nama", r.full_name.trim().to_string()),
+        ("Lahir", birth_line(&r.birth_place, r.birth_date)),
+        ("Diterima", format_datetime_id(r.captured_at)),
+        ("Perkiraan selesai", expected_line(r)),
+        ("Petugas", r.operator.trim().to_string()),
+    ];
+    for (label, value) in rows {
+        place(&mut y, 6.0, false, false, label, true);
+        place(
+            &mut y,
+            7.0,
+            true,
+            false,
+            if value.is_empty() { "-" } else { &value },
+            true,
+        );
+        y += 2.0;
+    }
+    y += 3.0;
+    place(
+        &mut y,
+        6.0,
+        false,
+        false,
+        "Simpan tanda terima ini. Ini bukan dokumen kependudukan; hanya dokumen resmi dari Disdukcapil yang memuat kode QR verifikasi.", true);
+    let height = y + margin;
+
+    let mut doc = Document::new();
+    doc.set_metadata(
+        Metadata::new()
+            .title(format!("Tanda Terima Permohonan {}", r.tracking_number))
+            .language("id".into())
+            .creator("Loket".into())
+            .producer("Loket".into())
+            .creation_date(pdf_date(r.captured_at)),
+    );
+    {
+        let settings = PageSettings::from_wh(THERMAL_WIDTH, height)
+            .ok_or(PrintError::Pdf("page size".into()))?;
+        let mut page = doc.start_page_with(settings);
+        let mut surface = page.surface();
+        let mut c = Canvas::new(&mut surface, &fonts);
+        for l in &lines {
+            let (x, align) = if l.center {
+                (THERMAL_WIDTH / 2.0, Align::Center)
+            } else {
+                (margin, Align::Left)
+            };
+            c.text(x, l.y, l.size, l.bold, align, &l.text);
+        }
         surface.finish();
         page.finish();
     }

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use ed25519_dalek::SigningKey;
 use loket_print::{
     decode_qr_texts, extract_pdf_text_lines, rasterize_pdf, render_document, render_receipt,
-    verify_file_bytes, DocumentData, FileVerdict, ReceiptData,
+    render_receipt_thermal, verify_file_bytes, DocumentData, FileVerdict, ReceiptData,
 };
 use loket_qr::{sign, DocType, DocumentClaims, IssuingKey, TrustList};
 
@@ -86,6 +86,8 @@ fn receipt() -> ReceiptData {
             .unwrap()
             .and_hms_opt(9, 41, 7)
             .unwrap(),
+        sla_working_days: 14,
+        expected_completion: NaiveDate::from_ymd_opt(2026, 12, 11),
     }
 }
 
@@ -121,9 +123,41 @@ fn receipt_is_deterministic_and_says_not_issued() {
     );
     assert!(text.contains("7313011001-03-000042-20261122"), "{text}");
     assert!(text.contains("22 November 2026, pukul 09.41"), "{text}");
+    assert!(text.contains("11 Desember 2026 (14 hari kerja)"), "{text}");
     let mut later = receipt();
     later.captured_at += chrono::Duration::minutes(1);
     assert_ne!(render_receipt(&later).unwrap(), a);
+    // No calendar for the period: no date is promised.
+    let mut unknown = receipt();
+    unknown.expected_completion = None;
+    let text = extract_pdf_text_lines(&render_receipt(&unknown).unwrap())
+        .unwrap()
+        .join("\n");
+    assert!(text.contains("tanggal belum dapat dihitung"), "{text}");
+}
+
+#[test]
+fn thermal_receipt_fits_58mm_and_says_the_same() {
+    let a = render_receipt_thermal(&receipt()).unwrap();
+    assert_eq!(a, render_receipt_thermal(&receipt()).unwrap());
+    std::fs::write(out_dir().join("receipt-58mm.pdf"), &a).unwrap();
+    let page = &rasterize_pdf(&a, 72.0).unwrap()[0];
+    // 58 mm at 72 dpi is 164 px; the roll is long and narrow.
+    assert!((163..=166).contains(&page.width()), "{}", page.width());
+    assert!(page.height() * 2 > page.width() * 3, "{}", page.height());
+    let text = extract_pdf_text_lines(&a).unwrap().join(" ");
+    for needle in [
+        "7313011001-03-000042-20261122",
+        "dokumen belum terbit",
+        "11 Desember 2026",
+        "7313016503950002",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing in {text}");
+    }
+    assert!(
+        decode_qr_texts(&a).unwrap().is_empty(),
+        "no QR on a receipt"
+    );
 }
 
 #[test]

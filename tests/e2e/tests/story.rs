@@ -183,6 +183,21 @@ async fn story(
         text.contains("dokumen belum terbit"),
         "the receipt PDF does not say \"dokumen belum terbit\": {text:?}"
     );
+    // The 58 mm slip for thermal printers carries the same number and words.
+    desk.click("#btn-print-thermal").await?;
+    let thermal = tauri
+        .data_dir()
+        .join("receipts")
+        .join(format!("{tracking}-58mm.pdf"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !thermal.is_file() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let text = pdf_text(&thermal)?;
+    ensure!(
+        text.contains(&tracking) && text.contains("belum terbit"),
+        "the 58 mm receipt lacks the number or the wording: {text:?}"
+    );
     eprintln!("[e2e] viewer calls: {:?}", tauri.opened_with_viewer());
     desk.screenshot("desktop-02-receipt").await?;
 
