@@ -25,7 +25,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -62,10 +62,21 @@ textarea{width:100%;min-height:70px;font:inherit;padding:8px;border:1px solid #b
 "#;
 
 fn page(title: &str, district: &str, body: &str) -> String {
+    page_with_heading(
+        "Loket · Ruang Verifikasi Disdukcapil",
+        title,
+        district,
+        body,
+    )
+}
+
+/// A page with its own top-bar heading (the public pages are not the reviewers' room).
+pub(crate) fn page_with_heading(heading: &str, title: &str, district: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{t} · Loket Disdukcapil</title><style>{STYLE}</style></head><body>\
-         <header><h1>Loket · Ruang Verifikasi Disdukcapil</h1><span>{d}</span></header><main>{body}</main></body></html>",
+         <header><h1>{heading}</h1><span>{d}</span></header><main>{body}</main></body></html>",
+        heading = esc(heading),
         t = esc(title),
         d = esc(district),
     )

@@ -2,13 +2,15 @@
 //! village laptops, shows them to reviewers, and issues signed documents.
 //!
 //! API boundary: `/api/v1/*` speaks the wire types of `loket_sync::protocol` (JSON) to village
-//! laptops; `/review/*` is server-rendered HTML for reviewers. Handlers are thin: every decision
+//! laptops; `/review/*` is server-rendered HTML for reviewers; `/verifikasi` is the public
+//! verification page (no login). Handlers are thin: every decision
 //! lives in [`store::BackofficeStore`], whose writes are single transactions.
 
 mod api;
 mod html;
 mod keys;
 pub mod store;
+mod verify_page;
 
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -48,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(html::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Merged after the global limit, so its own larger limit for photos applies.
+        .merge(verify_page::routes())
         .with_state(state)
 }
 

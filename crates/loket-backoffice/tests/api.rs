@@ -355,3 +355,101 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
 
     assert_eq!(s.count(), 0);
 }
+
+fn multipart_file(bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "loket-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"dokumen.pdf\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn public_verification_page_needs_no_login() {
+    let s = spawn().await;
+    s.submit(vec![envelope(1, "Andi Tenri Ajeng")]).await;
+    let id = Uuid::from_u128(1);
+    s.post_form(&format!("/review/applications/{id}/approve"), &[])
+        .await;
+    let pdf = s
+        .http
+        .get(format!("{}/documents/7315-SK-2026-000001.pdf", s.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+
+    let page = s
+        .http
+        .get(format!("{}/verifikasi", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("id=\"verify-file\""));
+
+    let post = |bytes: Vec<u8>| {
+        let (ctype, body) = multipart_file(&bytes);
+        s.http
+            .post(format!("{}/verifikasi", s.base))
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+    };
+    let valid = post(pdf.to_vec()).await.unwrap();
+    assert_eq!(valid.status(), 200);
+    let html = valid.text().await.unwrap();
+    assert!(html.contains("data-verdict=\"valid\""), "{html}");
+    assert!(html.contains("Andi Tenri Ajeng"));
+
+    // Same layout, a key the district never published.
+    let stranger = IssuingKey {
+        signing_key: ed25519_dalek::SigningKey::from_bytes(&[0x66; 32]),
+        district_code: "73.15".into(),
+        district_name: "Kabupaten Pinrang".into(),
+    };
+    let claims = loket_qr::DocumentClaims {
+        doc_type: loket_qr::DocType::SuratKeterangan,
+        doc_number: "7315-SK-2026-000001".into(),
+        holder_name: "Andi Tenri Ajeng".into(),
+        nik: "7315015507050003".into(),
+        birth_date: NaiveDate::from_ymd_opt(2005, 7, 15).unwrap(),
+        issued_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        district_code: "73.15".into(),
+        revision: 0,
+    };
+    let forged = loket_print::render_document(&loket_print::DocumentData {
+        qr_text: loket_qr::sign(&claims, &stranger),
+        claims,
+        birth_place: "Pinrang".into(),
+        sex_label: "Perempuan".into(),
+        address: "Massulowalie".into(),
+        district_name: "Kabupaten Pinrang".into(),
+        signer_name: "Kepala Dinas".into(),
+        signer_title: "Kabupaten Pinrang".into(),
+        key_id: stranger.key_id().to_string(),
+    })
+    .unwrap();
+    let html = post(forged).await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-verdict=\"invalid\""), "{html}");
+    assert!(html.contains("kunci yang tidak dikenal"));
+
+    let html = post(b"not a document".to_vec())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-verdict=\"unreadable\""), "{html}");
+
+    let empty = post(Vec::new()).await.unwrap();
+    assert_eq!(empty.status(), 400);
+}
