@@ -3,24 +3,284 @@
 use base64::Engine;
 use chrono::Local;
 use loket_domain::{validate_ktp_el_baru, KtpElBaruForm, Lang};
-use loket_store::{AuditAction, DeviceIdentity, VillageStore};
+use loket_store::{AuditAction, DeviceIdentity, KdfParams, Operator, VillageStore};
 use loket_sync::protocol::DeviceRef;
 use loket_sync::{sync_once, SyncClient, SyncError};
 use serde::Serialize;
+use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::MutexGuard;
+use std::time::Instant;
 use tauri::State;
 use uuid::Uuid;
 
 use crate::views::{self, ApplicationView, CheckView, CommandError, VerifyView};
-use crate::Desk;
+use crate::{Desk, Session, Unlocked};
 
 type Result<T> = std::result::Result<T, CommandError>;
 
-fn lock(desk: &Desk) -> Result<MutexGuard<'_, VillageStore>> {
-    desk.store
+fn session(desk: &Desk) -> Result<MutexGuard<'_, Session>> {
+    desk.session
         .lock()
         .map_err(|_| CommandError::new("store", "basis data lokal terkunci; mulai ulang aplikasi"))
+}
+
+fn locked_error(lang: Lang) -> CommandError {
+    CommandError::new(
+        "locked",
+        match lang {
+            Lang::Id => "Sesi terkunci; silakan masuk kembali.",
+            Lang::En => "Session locked; please log in again.",
+        },
+    )
+}
+
+/// Drops the open store (and its key) when the idle limit has passed since the last command.
+fn expire_if_idle(desk: &Desk, s: &mut Session) {
+    if s.unlocked
+        .as_ref()
+        .is_some_and(|u| u.last_active.elapsed() > desk.idle_limit)
+    {
+        s.unlocked = None;
+    }
+}
+
+/// The unlocked store, borrowed for one command. Derefs to the store.
+pub struct StoreGuard<'a>(MutexGuard<'a, Session>);
+
+impl StoreGuard<'_> {
+    fn unlocked(&self) -> &Unlocked {
+        self.0
+            .unlocked
+            .as_ref()
+            .expect("lock() checked the session is unlocked")
+    }
+
+    /// The logged-in operator's display name, recorded on applications and audit entries.
+    fn operator_name(&self) -> String {
+        self.unlocked().operator.display_name.clone()
+    }
+}
+
+impl Deref for StoreGuard<'_> {
+    type Target = VillageStore;
+    fn deref(&self) -> &VillageStore {
+        &self.unlocked().store
+    }
+}
+
+impl DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut VillageStore {
+        &mut self
+            .0
+            .unlocked
+            .as_mut()
+            .expect("lock() checked the session is unlocked")
+            .store
+    }
+}
+
+/// The open store, or `locked` when nobody is logged in or the session sat idle too long.
+fn lock(desk: &Desk) -> Result<StoreGuard<'_>> {
+    let mut s = session(desk)?;
+    expire_if_idle(desk, &mut s);
+    match s.unlocked.as_mut() {
+        None => Err(locked_error(s.lang)),
+        Some(u) => {
+            u.last_active = Instant::now();
+            Ok(StoreGuard(s))
+        }
+    }
+}
+
+/// Who may use the window now, for the first-run and login screens.
+#[derive(Serialize)]
+pub struct SessionView {
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operator: Option<Operator>,
+    lang: Lang,
+    default_display_name: String,
+    idle_minutes: f64,
+}
+
+fn session_view(desk: &Desk, s: &Session) -> SessionView {
+    SessionView {
+        state: if s.unlocked.is_some() {
+            "unlocked"
+        } else if s.keyring.is_empty() {
+            "first_run"
+        } else {
+            "locked"
+        },
+        operator: s.unlocked.as_ref().map(|u| u.operator.clone()),
+        lang: s.lang,
+        default_display_name: desk.default_operator.clone(),
+        idle_minutes: desk.idle_limit.as_secs_f64() / 60.0,
+    }
+}
+
+/// Opens the store with an unwrapped key and makes `operator` the session's operator.
+fn unlock_with(
+    desk: &Desk,
+    s: &mut Session,
+    key: loket_store::DatabaseKey,
+    operator: Operator,
+) -> Result<()> {
+    let mut store = VillageStore::open_encrypted(&desk.db_path, &key)?;
+    if desk.demo {
+        seed_demo(&mut store, &desk.device, &operator.display_name)
+            .map_err(|e| CommandError::new("store", e.to_string()))?;
+    }
+    s.lang = desk.lang(&store);
+    s.unlocked = Some(Unlocked {
+        store,
+        key,
+        operator,
+        last_active: Instant::now(),
+    });
+    Ok(())
+}
+
+/// User name of the operator demo mode creates on a fresh laptop.
+pub const DEMO_USERNAME: &str = "demo";
+/// Password of the demo operator; printed by `scripts/run-app` and the README. Demo mode only.
+pub const DEMO_PASSWORD: &str = "loket-demo-1";
+
+/// `LOKET_DEMO=1` on a laptop with no operators yet: create the demo operator and open the app
+/// with demo data, so `scripts/run-app` shows a working counter at once. Never runs otherwise.
+pub fn demo_first_run(desk: &Desk) -> anyhow::Result<()> {
+    let mut s = desk
+        .session
+        .lock()
+        .map_err(|_| anyhow::anyhow!("session lock poisoned"))?;
+    if !desk.demo || !s.keyring.is_empty() || desk.db_path.exists() {
+        return Ok(());
+    }
+    let (key, operator) = s
+        .keyring
+        .create_first_operator(
+            DEMO_USERNAME,
+            &desk.default_operator,
+            DEMO_PASSWORD,
+            KdfParams::default(),
+            &mut rand::rngs::OsRng,
+        )
+        .map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
+    unlock_with(desk, &mut s, key, operator).map_err(|e| anyhow::anyhow!(e.message))?;
+    Ok(())
+}
+
+/// Whether the window shows the first-run form, the login form, or the app.
+#[tauri::command]
+pub fn session_state(desk: State<'_, Desk>) -> Result<SessionView> {
+    let mut s = session(&desk)?;
+    expire_if_idle(&desk, &mut s);
+    Ok(session_view(&desk, &s))
+}
+
+/// First start: creates the database key, the first operator and the encrypted store, and
+/// unlocks it. Refused once any operator exists.
+#[tauri::command]
+pub async fn create_first_operator(
+    desk: State<'_, Desk>,
+    username: String,
+    display_name: String,
+    password: String,
+) -> Result<SessionView> {
+    let mut s = session(&desk)?;
+    let lang = s.lang;
+    if !s.keyring.is_empty() {
+        return Err(CommandError::new(
+            "operator",
+            loket_store::KeyringError::AlreadyInitialised.message(lang),
+        ));
+    }
+    // A store without a keyring must be a plain one from before accounts; an encrypted one means
+    // operators.json was lost, and a new key would only lock the data away for good.
+    let plain_store = match std::fs::File::open(&desk.db_path) {
+        Ok(mut f) => {
+            let mut head = [0u8; 16];
+            use std::io::Read;
+            f.read_exact(&mut head).is_err() || &head == b"SQLite format 3\0"
+        }
+        Err(_) => false,
+    };
+    if desk.db_path.exists() && !plain_store {
+        return Err(CommandError::new(
+            "operator",
+            match lang {
+                Lang::Id => "village.sqlite terenkripsi tetapi operators.json tidak ada; pulihkan operators.json dari cadangan.",
+                Lang::En => "village.sqlite is encrypted but operators.json is missing; restore operators.json from a backup.",
+            },
+        ));
+    }
+    let (key, operator) = s
+        .keyring
+        .create_first_operator(
+            &username,
+            &display_name,
+            &password,
+            KdfParams::default(),
+            &mut rand::rngs::OsRng,
+        )
+        .map_err(|e| CommandError::new("operator", e.message(lang)))?;
+    // A store made before operator accounts existed is plain SQLite: encrypt it in place.
+    if plain_store {
+        VillageStore::encrypt_plain_file(&desk.db_path, &key)?;
+    }
+    unlock_with(&desk, &mut s, key, operator)?;
+    Ok(session_view(&desk, &s))
+}
+
+/// Unlocks the store with an operator's user name and password.
+#[tauri::command]
+pub async fn login(
+    desk: State<'_, Desk>,
+    username: String,
+    password: String,
+) -> Result<SessionView> {
+    let mut s = session(&desk)?;
+    let lang = s.lang;
+    let (key, operator) = s
+        .keyring
+        .unlock(&username, &password)
+        .map_err(|e| CommandError::new("login", e.message(lang)))?;
+    unlock_with(&desk, &mut s, key, operator)?;
+    Ok(session_view(&desk, &s))
+}
+
+/// Locks the window: closes the store and forgets the key.
+#[tauri::command]
+pub fn logout(desk: State<'_, Desk>) -> Result<SessionView> {
+    let mut s = session(&desk)?;
+    s.unlocked = None;
+    Ok(session_view(&desk, &s))
+}
+
+/// Adds another operator who can unlock the same store; needs an unlocked session.
+#[tauri::command]
+pub async fn add_operator(
+    desk: State<'_, Desk>,
+    username: String,
+    display_name: String,
+    password: String,
+) -> Result<Operator> {
+    let mut guard = lock(&desk)?;
+    let lang = guard.0.lang;
+    let key = guard.unlocked().key.clone();
+    guard
+        .0
+        .keyring
+        .add_operator(
+            &key,
+            &username,
+            &display_name,
+            &password,
+            KdfParams::default(),
+            &mut rand::rngs::OsRng,
+        )
+        .map_err(|e| CommandError::new("operator", e.message(lang)))
 }
 
 fn parse_id(id: &str) -> Result<Uuid> {
@@ -41,7 +301,9 @@ pub struct AppInfo {
     data_dir: String,
 }
 
-fn info(desk: &Desk, store: &VillageStore) -> AppInfo {
+fn info(desk: &Desk, store: &StoreGuard<'_>) -> AppInfo {
+    let operator = store.operator_name();
+    let store: &VillageStore = store;
     AppInfo {
         village_code: desk.device.village.dotted(),
         village_name: desk.device.village.name(),
@@ -49,7 +311,7 @@ fn info(desk: &Desk, store: &VillageStore) -> AppInfo {
             .unwrap_or(""),
         device_no: desk.device.device_no,
         server_url: desk.server_url(store),
-        operator: desk.operator.clone(),
+        operator,
         version: env!("CARGO_PKG_VERSION"),
         lang: desk.lang(store),
         data_dir: desk.data_dir.display().to_string(),
@@ -73,9 +335,10 @@ pub fn set_settings(desk: State<'_, Desk>, server_url: String, lang: Lang) -> Re
             "alamat server harus diawali http:// atau https://",
         ));
     }
-    let store = lock(&desk)?;
+    let mut store = lock(&desk)?;
     store.set_setting("server_url", url)?;
     store.set_setting("lang", if lang == Lang::En { "en" } else { "id" })?;
+    store.0.lang = lang;
     Ok(info(&desk, &store))
 }
 
@@ -105,7 +368,8 @@ pub fn register_application(desk: State<'_, Desk>, form: KtpElBaruForm) -> Resul
             report: Some(Box::new(views::check_view(&report, lang))),
         });
     };
-    let app = store.register(&desk.device, &value, &desk.operator, now, Uuid::now_v7())?;
+    let operator = store.operator_name();
+    let app = store.register(&desk.device, &value, &operator, now, Uuid::now_v7())?;
     Ok(views::application_view(&app, lang))
 }
 
@@ -158,8 +422,9 @@ pub fn render_receipt(
 ) -> Result<PdfPath> {
     let mut store = lock(&desk)?;
     let app = store.application(parse_id(&id)?)?;
+    let operator = store.operator_name();
     store.audit(
-        &desk.operator,
+        &operator,
         AuditAction::PrintedReceipt,
         &app.id.to_string(),
         Local::now().fixed_offset(),
@@ -268,9 +533,13 @@ pub struct SyncView {
 /// Runs one sync pass on demand and says in plain words what happened.
 #[tauri::command]
 pub async fn sync_now(desk: State<'_, Desk>) -> Result<SyncView> {
-    let (url, lang) = {
+    let (url, lang, key) = {
         let store = lock(&desk)?;
-        (desk.server_url(&store), desk.lang(&store))
+        (
+            desk.server_url(&store),
+            desk.lang(&store),
+            store.unlocked().key.clone(),
+        )
     };
     let db_path = desk.db_path.clone();
     let device = DeviceRef {
@@ -279,7 +548,7 @@ pub async fn sync_now(desk: State<'_, Desk>) -> Result<SyncView> {
     };
     // Sync uses its own connection on a worker thread, so the UI stays usable meanwhile.
     let outcome = tauri::async_runtime::spawn_blocking(move || {
-        let mut store = VillageStore::open(&db_path)?;
+        let mut store = VillageStore::open_encrypted(&db_path, &key)?;
         let client = SyncClient::new(&url)?;
         sync_once(&mut store, &client, &device)
     })
@@ -350,8 +619,10 @@ fn verify(desk: &Desk, bytes: &[u8]) -> Result<VerifyView> {
     let verdict = loket_print::verify_file_bytes(bytes, &trust);
     // Checking a document reveals whose it is: that is processing, so it is logged.
     if let loket_print::FileVerdict::Valid { verified, .. } = &verdict {
-        lock(desk)?.audit(
-            &desk.operator,
+        let mut store = lock(desk)?;
+        let operator = store.operator_name();
+        store.audit(
+            &operator,
             AuditAction::Verified,
             &verified.claims.doc_number,
             Local::now().fixed_offset(),
@@ -427,4 +698,75 @@ pub fn seed_demo(
         store.register(device, &value, operator, now, Uuid::now_v7())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use loket_store::Keyring;
+    use rand::SeedableRng;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    fn desk(dir: &std::path::Path, idle: Duration) -> Desk {
+        let db_path = dir.join("village.sqlite");
+        Desk {
+            session: Mutex::new(Session {
+                keyring: Keyring::load(&Keyring::path_for_store(&db_path)).unwrap(),
+                unlocked: None,
+                lang: Lang::Id,
+            }),
+            db_path,
+            data_dir: dir.to_path_buf(),
+            device: DeviceIdentity {
+                village: loket_domain::RegionCode::parse_village("7315012003").unwrap(),
+                device_no: 1,
+            },
+            default_operator: "Operator Desa".into(),
+            idle_limit: idle,
+            demo: true,
+        }
+    }
+
+    fn first_operator(desk: &Desk) {
+        let mut s = desk.session.lock().unwrap();
+        let (key, op) = s
+            .keyring
+            .create_first_operator(
+                "operator",
+                "Operator Uji",
+                "rahasia-desa-1",
+                KdfParams::default(),
+                &mut rand::rngs::StdRng::seed_from_u64(7),
+            )
+            .unwrap();
+        unlock_with(desk, &mut s, key, op).unwrap();
+    }
+
+    #[test]
+    fn starts_locked_seeds_demo_after_unlock_and_locks_when_idle() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path(), Duration::from_millis(300));
+        assert_eq!(
+            session_view(&desk, &desk.session.lock().unwrap()).state,
+            "first_run"
+        );
+        assert_eq!(lock(&desk).err().unwrap().code, "locked");
+
+        first_operator(&desk);
+        {
+            let store = lock(&desk).unwrap();
+            let apps = store.applications().unwrap();
+            assert_eq!(apps.len(), 2, "LOKET_DEMO seeds after the first unlock");
+            assert!(apps.iter().all(|a| a.operator == "Operator Uji"));
+        }
+
+        std::thread::sleep(Duration::from_millis(400));
+        let err = lock(&desk).err().unwrap();
+        assert_eq!(err.code, "locked");
+        assert_eq!(err.message, "Sesi terkunci; silakan masuk kembali.");
+        let s = desk.session.lock().unwrap();
+        assert!(s.unlocked.is_none(), "the key is dropped when idle");
+        assert_eq!(session_view(&desk, &s).state, "locked");
+    }
 }

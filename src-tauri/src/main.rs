@@ -8,23 +8,51 @@ mod views;
 
 use anyhow::Context;
 use loket_domain::{Lang, RegionCode};
-use loket_store::{DeviceIdentity, VillageStore};
+use loket_store::{DatabaseKey, DeviceIdentity, Keyring, Operator, VillageStore};
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use tauri::Manager;
 
 /// Everything the commands share.
 pub struct Desk {
-    /// The local store; commands hold the lock only for short local work, never across network IO.
-    pub store: Mutex<VillageStore>,
+    /// Locked or unlocked; commands hold the lock only for short local work, never across
+    /// network IO.
+    pub session: Mutex<Session>,
     /// Path of the store, so sync can open its own connection and leave the UI responsive.
     pub db_path: PathBuf,
     /// Where receipts and documents are written for printing.
     pub data_dir: PathBuf,
     /// This laptop's village and device number.
     pub device: DeviceIdentity,
-    /// Operator recorded on each application.
-    pub operator: String,
+    /// Display name offered on the first-run screen (`LOKET_OPERATOR`).
+    pub default_operator: String,
+    /// Commands are refused after this long without one (`LOKET_IDLE_MINUTES`, default 10).
+    pub idle_limit: Duration,
+    /// `LOKET_DEMO=1`: seed demo applications once an operator has unlocked the store.
+    pub demo: bool,
+}
+
+/// The operators and, while someone is logged in, the open store.
+pub struct Session {
+    /// Operators and their wrapped copies of the database key (`operators.json`).
+    pub keyring: Keyring,
+    /// `None` while locked: no connection and no key in memory.
+    pub unlocked: Option<Unlocked>,
+    /// Last language used, so the lock screen keeps speaking it.
+    pub lang: Lang,
+}
+
+/// An open store and who opened it.
+pub struct Unlocked {
+    /// The decrypted store.
+    pub store: VillageStore,
+    /// The key, for sync's own connection. Never sent to `ui/`.
+    pub key: DatabaseKey,
+    /// Recorded on applications and audit entries.
+    pub operator: Operator,
+    /// When the last command ran, for the idle lock.
+    pub last_active: Instant,
 }
 
 impl Desk {
@@ -66,19 +94,27 @@ fn open_desk(default_data_dir: PathBuf) -> anyhow::Result<Desk> {
         .parse()
         .context("LOKET_DEVICE must be a number 1–999")?;
     let db_path = data_dir.join("village.sqlite");
-    let mut store =
-        VillageStore::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?;
-    let device = DeviceIdentity { village, device_no };
-    let operator = env_or("LOKET_OPERATOR", "Operator Desa");
-    if std::env::var("LOKET_DEMO").is_ok_and(|v| v == "1") {
-        commands::seed_demo(&mut store, &device, &operator)?;
-    }
+    let keyring_path = Keyring::path_for_store(&db_path);
+    let keyring = Keyring::load(&keyring_path)
+        .with_context(|| format!("reading {}", keyring_path.display()))?;
+    let idle_minutes: f64 = env_or("LOKET_IDLE_MINUTES", "10")
+        .parse()
+        .ok()
+        .filter(|m: &f64| m.is_finite() && *m > 0.0)
+        .context("LOKET_IDLE_MINUTES must be a positive number")?;
+    // The app starts locked: the store is opened by the first login.
     Ok(Desk {
-        store: Mutex::new(store),
+        session: Mutex::new(Session {
+            keyring,
+            unlocked: None,
+            lang: Lang::Id,
+        }),
         db_path,
         data_dir,
-        device,
-        operator,
+        device: DeviceIdentity { village, device_no },
+        default_operator: env_or("LOKET_OPERATOR", "Operator Desa"),
+        idle_limit: Duration::from_secs_f64(idle_minutes * 60.0),
+        demo: std::env::var("LOKET_DEMO").is_ok_and(|v| v == "1"),
     })
 }
 
@@ -90,10 +126,16 @@ fn main() {
                 .app_data_dir()
                 .context("no data directory for this user")?;
             let desk = open_desk(default_dir)?;
+            commands::demo_first_run(&desk)?;
             app.manage(desk);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            commands::session_state,
+            commands::create_first_operator,
+            commands::login,
+            commands::logout,
+            commands::add_operator,
             commands::app_info,
             commands::set_settings,
             commands::check_form,

@@ -7,9 +7,11 @@ import { t } from './i18n';
 
 export const backend = createBackend();
 
-export const ctx: { info: AppInfo | null; lastError: string | null } = {
+export const ctx: { info: AppInfo | null; lastError: string | null; onLocked: (() => void) | null } = {
   info: null,
   lastError: null,
+  // Set by main.ts: shows the login screen when Rust says the session is locked.
+  onLocked: null,
 };
 
 /** Show `message` in the global error banner (stays until closed or replaced). */
@@ -21,6 +23,10 @@ export function showError(message: string): void {
 /** Show any rejected-promise value in the error banner; returns its message. */
 export function reportError(e: unknown): string {
   const { code, message } = toAppError(e);
+  if (code === 'locked' && ctx.onLocked) {
+    ctx.onLocked();
+    return message;
+  }
   // Without a backend the permanent "Backend tidak tersedia" banner already says it all.
   if (!(code === 'backend_unavailable' && !backend.available)) showError(message);
   return message;

@@ -22,6 +22,28 @@ export interface AppInfo {
   data_dir: string;
 }
 
+export type SessionState = 'first_run' | 'locked' | 'unlocked';
+
+export interface OperatorInfo {
+  username: string;
+  display_name: string;
+}
+
+/** Whether the window may show the app; the database key itself never reaches the UI. */
+export interface SessionInfo {
+  state: SessionState;
+  operator?: OperatorInfo;
+  lang: Lang;
+  default_display_name: string;
+  idle_minutes: number;
+}
+
+export interface NewOperator {
+  username: string;
+  displayName: string;
+  password: string;
+}
+
 export interface Settings {
   serverUrl: string;
   lang: Lang;
@@ -133,6 +155,11 @@ export interface AppError {
 export interface Backend {
   /** false when no backend is reachable (e.g. page opened in a plain browser). */
   readonly available: boolean;
+  sessionState(): Promise<SessionInfo>;
+  createFirstOperator(op: NewOperator): Promise<SessionInfo>;
+  login(username: string, password: string): Promise<SessionInfo>;
+  logout(): Promise<SessionInfo>;
+  addOperator(op: NewOperator): Promise<OperatorInfo>;
   appInfo(): Promise<AppInfo>;
   setSettings(settings: Settings): Promise<AppInfo>;
   checkForm(form: ApplicationForm): Promise<CheckView>;
@@ -184,6 +211,21 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 export class TauriBackend implements Backend {
   readonly available = true;
 
+  sessionState(): Promise<SessionInfo> {
+    return call('session_state');
+  }
+  createFirstOperator(op: NewOperator): Promise<SessionInfo> {
+    return call('create_first_operator', { ...op });
+  }
+  login(username: string, password: string): Promise<SessionInfo> {
+    return call('login', { username, password });
+  }
+  logout(): Promise<SessionInfo> {
+    return call('logout');
+  }
+  addOperator(op: NewOperator): Promise<OperatorInfo> {
+    return call('add_operator', { ...op });
+  }
   appInfo(): Promise<AppInfo> {
     return call('app_info');
   }
@@ -229,6 +271,21 @@ export class UnavailableBackend implements Backend {
   private fail<T>(): Promise<T> {
     const err: AppError = { code: 'backend_unavailable', message: t('backendUnavailable') };
     return Promise.reject(err);
+  }
+  sessionState(): Promise<SessionInfo> {
+    return this.fail();
+  }
+  createFirstOperator(): Promise<SessionInfo> {
+    return this.fail();
+  }
+  login(): Promise<SessionInfo> {
+    return this.fail();
+  }
+  logout(): Promise<SessionInfo> {
+    return this.fail();
+  }
+  addOperator(): Promise<OperatorInfo> {
+    return this.fail();
   }
   appInfo(): Promise<AppInfo> {
     return this.fail();

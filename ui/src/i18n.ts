@@ -138,6 +138,29 @@ const id = {
   settingsOperator: 'Operator',
   settingsDataDir: 'Folder data',
   settingsVersion: 'Versi',
+
+  firstRunTitle: 'Selamat datang di Loket',
+  firstRunIntro:
+    'Buat akun operator pertama. Data di laptop ini dienkripsi; kata sandi operator membukanya. Tanpa kata sandi, data tidak dapat dibaca.',
+  loginTitle: 'Masuk',
+  loginIntro: 'Sesi terkunci. Masukkan nama pengguna dan kata sandi operator.',
+  fieldUsername: 'Nama pengguna',
+  fieldUsernameHint: 'Huruf kecil, angka, titik, garis bawah atau tanda hubung.',
+  fieldDisplayName: 'Nama tampilan (tercetak di tanda terima)',
+  fieldPassword: 'Kata sandi',
+  fieldPasswordHint: 'Minimal 8 karakter.',
+  fieldPassword2: 'Ulangi kata sandi',
+  passwordsDiffer: 'Kedua kata sandi tidak sama.',
+  passwordTooShort: 'Kata sandi minimal 8 karakter.',
+  btnFirstRun: 'Buat operator dan mulai',
+  btnLogin: 'Masuk',
+  btnLock: 'Kunci',
+  btnLockTitle: 'Kunci sesi (juga otomatis setelah {minutes} menit tanpa aktivitas)',
+  working: 'Memproses…',
+  settingsOperators: 'Tambah operator',
+  settingsOperatorsHint: 'Operator baru dapat membuka data yang sama dengan kata sandinya sendiri.',
+  btnAddOperator: 'Tambah operator',
+  operatorAdded: 'Operator {name} ditambahkan.',
 };
 
 export type MsgKey = keyof typeof id;
@@ -268,6 +291,29 @@ const en: Record<MsgKey, string> = {
   settingsOperator: 'Operator',
   settingsDataDir: 'Data folder',
   settingsVersion: 'Version',
+
+  firstRunTitle: 'Welcome to Loket',
+  firstRunIntro:
+    "Create the first operator account. The data on this laptop is encrypted; an operator's password opens it. Without a password, the data cannot be read.",
+  loginTitle: 'Log in',
+  loginIntro: 'The session is locked. Enter an operator user name and password.',
+  fieldUsername: 'User name',
+  fieldUsernameHint: 'Lowercase letters, digits, dots, underscores or hyphens.',
+  fieldDisplayName: 'Display name (printed on receipts)',
+  fieldPassword: 'Password',
+  fieldPasswordHint: 'At least 8 characters.',
+  fieldPassword2: 'Repeat password',
+  passwordsDiffer: 'The two passwords differ.',
+  passwordTooShort: 'Password must be at least 8 characters.',
+  btnFirstRun: 'Create operator and start',
+  btnLogin: 'Log in',
+  btnLock: 'Lock',
+  btnLockTitle: 'Lock the session (also automatic after {minutes} minutes without activity)',
+  working: 'Working…',
+  settingsOperators: 'Add an operator',
+  settingsOperatorsHint: 'A new operator opens the same data with their own password.',
+  btnAddOperator: 'Add operator',
+  operatorAdded: 'Operator {name} added.',
 };
 
 const i18n = i18next.createInstance();

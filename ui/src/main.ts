@@ -8,6 +8,8 @@ import { focusRegister, renderRegisterScreen } from './register';
 import { refreshList, renderListScreen } from './list';
 import { focusVerify, renderVerifyScreen } from './verify';
 import { renderSettingsScreen } from './settings';
+import { renderFirstRun, renderLogin } from './session';
+import type { SessionInfo } from './backend';
 
 type Screen = 'register' | 'list' | 'verify' | 'settings';
 
@@ -63,6 +65,17 @@ function renderTopBar(): HTMLElement {
       info?.operator ? h('div', null, h('dt', null, t('operator')), h('dd', { id: 'top-operator' }, info.operator)) : null,
     ),
     h('div', { class: 'lang-switch', role: 'group', 'aria-label': t('language') }, langBtn('id', 'ID'), langBtn('en', 'EN')),
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'btn-lock',
+        class: 'btn btn-small btn-ghost lock-btn',
+        title: t('btnLockTitle', { minutes: String(session.idleMinutes) }),
+        onclick: () => void lockNow(),
+      },
+      t('btnLock'),
+    ),
   );
 }
 
@@ -169,21 +182,87 @@ document.addEventListener('keydown', (ev) => {
 });
 
 // ---------------------------------------------------------------------------
+// Session: first run, login, lock (button, idle timer, or Rust saying "locked").
+
+const session: { unlocked: boolean; idleMinutes: number; lastUser: string | null; timer: number | null } = {
+  unlocked: false,
+  idleMinutes: 10,
+  lastUser: null,
+  timer: null,
+};
+
+function resetIdleTimer(): void {
+  if (session.timer !== null) window.clearTimeout(session.timer);
+  session.timer = null;
+  if (!session.unlocked) return;
+  session.timer = window.setTimeout(() => void lockNow(), session.idleMinutes * 60_000);
+}
+
+for (const ev of ['keydown', 'pointerdown', 'wheel', 'input'] as const) {
+  document.addEventListener(ev, () => resetIdleTimer(), { capture: true, passive: true });
+}
+
+function showLocked(): void {
+  session.unlocked = false;
+  resetIdleTimer();
+  ctx.info = null;
+  ctx.lastError = null;
+  document.title = t('appName');
+  const root = byId('app');
+  if (root) renderLogin(root, session.lastUser, (s) => void onUnlocked(s));
+}
+
+async function lockNow(): Promise<void> {
+  try {
+    await backend.logout();
+  } catch {
+    // Locking the screen must happen even if Rust cannot answer.
+  }
+  showLocked();
+}
+
+ctx.onLocked = showLocked;
+
+async function onUnlocked(s: SessionInfo): Promise<void> {
+  session.unlocked = true;
+  session.idleMinutes = s.idle_minutes;
+  session.lastUser = s.operator?.username ?? session.lastUser;
+  resetIdleTimer();
+  current = 'register';
+  try {
+    ctx.info = await backend.appInfo();
+    setLang(ctx.info.lang === 'en' ? 'en' : 'id');
+  } catch (e) {
+    reportError(e);
+  }
+  renderApp();
+  focusRegister();
+}
+
+function showSession(s: SessionInfo): void {
+  setLang(s.lang === 'en' ? 'en' : 'id');
+  session.idleMinutes = s.idle_minutes;
+  const root = byId('app');
+  if (!root) return;
+  if (s.state === 'unlocked') void onUnlocked(s);
+  else if (s.state === 'first_run') renderFirstRun(root, s, (next) => void onUnlocked(next));
+  else showLocked();
+}
+
+// ---------------------------------------------------------------------------
 // Start
 
 async function start(): Promise<void> {
   setLang('id');
-  renderApp();
-  focusRegister();
-  if (!backend.available) return;
-  try {
-    ctx.info = await backend.appInfo();
-    setLang(ctx.info.lang === 'en' ? 'en' : 'id');
-    const active = document.activeElement?.id;
+  if (!backend.available) {
     renderApp();
-    if (active) byId(active)?.focus();
-    else focusRegister();
+    focusRegister();
+    return;
+  }
+  try {
+    showSession(await backend.sessionState());
   } catch (e) {
+    renderApp();
     reportError(e);
   }
 }

@@ -78,8 +78,52 @@ export function renderSettingsScreen(onSaved: OnSaved): HTMLElement {
             )
           : h('p', { class: 'muted' }, '—'),
       ),
+      h(
+        'form',
+        {
+          class: 'panel',
+          id: 'add-operator-form',
+          novalidate: true,
+          onsubmit: (ev: Event) => {
+            ev.preventDefault();
+            void addOperator();
+          },
+        },
+        h('div', { class: 'panel-head' }, h('h2', null, t('settingsOperators'))),
+        h('p', { class: 'muted' }, t('settingsOperatorsHint')),
+        h('div', { class: 'field' }, h('label', { for: 'op-username' }, t('fieldUsername')), h('input', { type: 'text', id: 'op-username', autocomplete: 'off', spellcheck: 'false' })),
+        h('div', { class: 'field' }, h('label', { for: 'op-display' }, t('fieldDisplayName')), h('input', { type: 'text', id: 'op-display', autocomplete: 'off' })),
+        h('div', { class: 'field' }, h('label', { for: 'op-password' }, t('fieldPassword')), h('input', { type: 'password', id: 'op-password', autocomplete: 'new-password' }), h('div', { class: 'field-hint' }, t('fieldPasswordHint'))),
+        h(
+          'div',
+          { class: 'form-actions' },
+          h('span', { id: 'add-operator-status', class: 'settings-status ok', role: 'status', hidden: true }),
+          h('button', { type: 'submit', id: 'btn-add-operator', class: 'btn' }, t('btnAddOperator')),
+        ),
+      ),
     ),
   );
+}
+
+async function addOperator(): Promise<void> {
+  const get = (id: string): HTMLInputElement | null => byId<HTMLInputElement>(id);
+  const [user, display, pw, btn, status] = [get('op-username'), get('op-display'), get('op-password'), byId<HTMLButtonElement>('btn-add-operator'), byId('add-operator-status')];
+  if (!user || !display || !pw) return;
+  if (btn) btn.disabled = true;
+  try {
+    const op = await backend.addOperator({ username: user.value.trim(), displayName: display.value.trim(), password: pw.value });
+    user.value = '';
+    display.value = '';
+    pw.value = '';
+    if (status) {
+      status.textContent = t('operatorAdded', { name: op.display_name });
+      status.hidden = false;
+    }
+  } catch (e) {
+    reportError(e);
+  } finally {
+    if (btn && btn.isConnected) btn.disabled = false;
+  }
 }
 
 function clearSaved(): void {

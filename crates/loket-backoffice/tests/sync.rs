@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use loket_backoffice::{AppState, BackofficeStore};
 use loket_domain::{validate_ktp_el_baru, ApplicationStatus, KtpElBaruForm, RegionCode};
 use loket_qr::IssuingKey;
-use loket_store::{DeviceIdentity, VillageStore};
+use loket_store::{DatabaseKey, DeviceIdentity, VillageStore};
 use loket_sync::protocol::DeviceRef;
 use loket_sync::{sync_once, SyncClient, SyncError};
 use std::sync::{Arc, Mutex};
@@ -49,7 +49,8 @@ fn device() -> DeviceRef {
 /// Runs a blocking sync pass off the async runtime, as the desktop app does.
 async fn sync(db: std::path::PathBuf, url: String) -> Result<loket_sync::SyncReport, SyncError> {
     tokio::task::spawn_blocking(move || {
-        let mut store = VillageStore::open(&db).unwrap();
+        let mut store =
+            VillageStore::open_encrypted(&db, &DatabaseKey::from_bytes([3; 32])).unwrap();
         let client = SyncClient::new(&url)?;
         sync_once(&mut store, &client, &device())
     })
@@ -61,7 +62,7 @@ async fn sync(db: std::path::PathBuf, url: String) -> Result<loket_sync::SyncRep
 async fn offline_then_exactly_once_then_decisions_flow_back() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("village.sqlite");
-    let mut village = VillageStore::open(&db).unwrap();
+    let mut village = VillageStore::open_encrypted(&db, &DatabaseKey::from_bytes([3; 32])).unwrap();
     let a = register(&mut village, 1, "Andi Tenri Ajeng");
     let b = register(&mut village, 2, "Baso Rahmat Hidayat");
 

@@ -1,5 +1,6 @@
 //! The village laptop's store. Everything the operator records lands here first, in one SQLite
-//! file in WAL mode, so the counter works with the back office down for days.
+//! file in WAL mode, so the counter works with the back office down for days. The file is
+//! encrypted at rest with SQLCipher; its key is unwrapped by an operator's login ([`keyring`]).
 //!
 //! Invariants:
 //! - Registering an application is one transaction: the daily counter, the application row and
@@ -11,9 +12,11 @@
 //!   mid-pull replays the same changes instead of skipping some.
 
 mod audit;
+pub mod keyring;
 mod schema;
 
 pub use audit::{AuditAction, AuditChainBroken, AuditEntry};
+pub use keyring::{DatabaseKey, KdfParams, Keyring, KeyringError, LoginError, Operator};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use loket_domain::{ApplicationStatus, KtpElBaru, RegionCode, ServiceCode, TrackingNumber};
@@ -29,6 +32,9 @@ pub enum StoreError {
     /// The SQLite file could not be opened, read or written.
     #[error("basis data lokal tidak dapat digunakan: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The key does not open this file (or the file is not a Loket store at all).
+    #[error("kunci basis data salah atau berkas bukan basis data Loket")]
+    WrongKey,
     /// A stored row no longer parses; it was written by a newer or broken version.
     #[error("data lokal rusak: {0}")]
     Corrupt(String),
@@ -105,10 +111,56 @@ pub struct VillageStore {
 }
 
 impl VillageStore {
-    /// Opens (creating if needed) the store at `path` and migrates it.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the SQLCipher-encrypted store at `path` with `key` and
+    /// migrates it. A wrong key (or a plain SQLite file) gives [`StoreError::WrongKey`].
+    pub fn open_encrypted(path: &Path, key: &DatabaseKey) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
+        // `PRAGMA key` must be the first statement on the connection (SQLCipher).
+        conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_value().as_str()))?;
+        // The key is only checked when a page is read: "file is not a database" means wrong key.
+        match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::NotADatabase =>
+            {
+                return Err(StoreError::WrongKey)
+            }
+            Err(e) => return Err(e.into()),
+        }
         Self::init(conn)
+    }
+
+    /// Encrypts a plain SQLite store made before operator accounts existed, in place: copies it
+    /// into a new SQLCipher file with `sqlcipher_export`, swaps the files, and deletes the plain
+    /// one. A crash before the swap leaves the plain file untouched.
+    pub fn encrypt_plain_file(path: &Path, key: &DatabaseKey) -> Result<(), StoreError> {
+        let tmp = path.with_extension("sqlite.encrypting");
+        let _ = std::fs::remove_file(&tmp);
+        {
+            let plain = Connection::open(path)?;
+            let version: i64 = plain.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let tmp_str = tmp
+                .to_str()
+                .ok_or_else(|| StoreError::Corrupt("path is not UTF-8".into()))?;
+            plain.execute(
+                "ATTACH DATABASE ?1 AS encrypted KEY ?2",
+                params![tmp_str, key.pragma_value().trim_matches('"')],
+            )?;
+            plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+            plain.pragma_update(Some("encrypted"), "user_version", version)?;
+            plain.execute_batch("DETACH DATABASE encrypted;")?;
+        }
+        // The new file must open with the key before the plain one goes.
+        drop(Self::open_encrypted(&tmp, key)?);
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            let _ = std::fs::remove_file(std::path::PathBuf::from(side));
+        }
+        std::fs::rename(&tmp, path).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(())
     }
 
     /// An in-memory store, for tests of code built on top.

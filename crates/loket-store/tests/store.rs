@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use loket_domain::{validate_ktp_el_baru, ApplicationStatus, KtpElBaru, KtpElBaruForm, RegionCode};
-use loket_store::{DeviceIdentity, StatusChange, StoreError, VillageStore};
+use loket_store::{DatabaseKey, DeviceIdentity, StatusChange, StoreError, VillageStore};
 use uuid::Uuid;
 
 fn device() -> DeviceIdentity {
@@ -31,6 +31,13 @@ fn sample() -> KtpElBaru {
         .unwrap()
 }
 
+/// A fixed key: these tests are about the store, `operators.rs` is about keys.
+const KEY: [u8; 32] = [7; 32];
+
+fn key() -> DatabaseKey {
+    DatabaseKey::from_bytes(KEY)
+}
+
 fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
@@ -40,7 +47,7 @@ fn numbers_per_day_and_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("village.sqlite");
     {
-        let mut s = VillageStore::open(&path).unwrap();
+        let mut s = VillageStore::open_encrypted(&path, &key()).unwrap();
         let a = s
             .register(
                 &device(),
@@ -63,7 +70,7 @@ fn numbers_per_day_and_survives_reopen() {
         assert_eq!(b.tracking_number, "7315012003-001-261122-0002");
         assert_eq!(a.status, ApplicationStatus::Queued);
     }
-    let mut s = VillageStore::open(&path).unwrap();
+    let mut s = VillageStore::open_encrypted(&path, &key()).unwrap();
     let c = s
         .register(
             &device(),
@@ -190,7 +197,7 @@ fn acknowledgement_and_status_changes() {
 fn audit_log_records_and_detects_tampering() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("village.sqlite");
-    let mut s = VillageStore::open(&path).unwrap();
+    let mut s = VillageStore::open_encrypted(&path, &key()).unwrap();
     let app = s
         .register(
             &device(),
@@ -222,6 +229,8 @@ fn audit_log_records_and_detects_tampering() {
 
     // Someone edits the file behind Loket's back: the chain says where.
     let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "07".repeat(32)))
+        .unwrap();
     raw.execute(
         "UPDATE audit_log SET actor = 'Orang Lain' WHERE seq = 2",
         [],

@@ -15,6 +15,7 @@ use anyhow::{bail, ensure, Context, Result};
 use loket_e2e::*;
 
 const NAME: &str = "Andi Tenri Ajeng";
+const PASSWORD: &str = "rahasia-desa-1";
 const INVALID_NIK: &str = "3271013504900001"; // day 35: not a date
 const NIK: &str = "7315015507050003"; // female born 15-07-2005 (day 15 + 40)
 
@@ -90,10 +91,31 @@ async fn story(
     tauri: &TauriDriver,
     loket: &std::path::Path,
 ) -> Result<()> {
+    // 0. A fresh laptop starts locked, on the first-run form: the first operator's password
+    //    creates the encrypted store. The display name is offered from LOKET_OPERATOR.
+    desk.wait_for_within("#first-run", Duration::from_secs(60))
+        .await
+        .context("the desktop window never showed the first-run form #first-run")?;
+    ensure!(
+        desk.count("#nav-register").await? == 0,
+        "the app is visible before any operator exists"
+    );
+    desk.type_into("#fr-username", "operator").await?;
+    desk.type_into("#fr-display", OPERATOR).await?;
+    desk.type_into("#fr-password", PASSWORD).await?;
+    desk.type_into("#fr-password2", PASSWORD).await?;
+    desk.screenshot("desktop-00-first-run").await?;
+    desk.click("#btn-first-run").await?;
+
     // The window is up when the navigation is.
     desk.wait_for_within("#nav-register", Duration::from_secs(60))
         .await
         .context("the desktop window never showed #nav-register")?;
+    let db = std::fs::read(tauri.data_dir().join("village.sqlite"))?;
+    ensure!(
+        !db.starts_with(b"SQLite format 3\0"),
+        "village.sqlite is plain SQLite, not encrypted"
+    );
 
     // 1. An impossible NIK (day 35) is refused and nothing is saved.
     desk.click("#nav-register").await?;
@@ -347,6 +369,27 @@ async fn story(
         t.contains("Daftar permohonan")
     })
     .await?;
+
+    // 9. Lock: the app goes away; a wrong password is refused; the right one brings it back.
+    desk.click("#btn-lock").await?;
+    desk.wait_for("#login").await?;
+    ensure!(
+        desk.count("#nav-register").await? == 0,
+        "the app is still visible after locking"
+    );
+    desk.type_into("#login-username", "operator").await?;
+    desk.type_into("#login-password", "salah-sandi-1").await?;
+    desk.click("#btn-login").await?;
+    desk.wait_text("#login-error", "a wrong-password message", |t| {
+        t.contains("Nama pengguna atau kata sandi salah")
+    })
+    .await?;
+    desk.screenshot("desktop-07-login-refused").await?;
+    desk.type_into("#login-password", PASSWORD).await?;
+    desk.click("#btn-login").await?;
+    desk.wait_for("#nav-register").await?;
+    desk.click("#nav-list").await?;
+    desk.wait_attr(&row_status, "data-status", "issued").await?;
     Ok(())
 }
 
