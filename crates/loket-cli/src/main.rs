@@ -1,5 +1,6 @@
 //! `loket`: one binary for the back office server, offline document verification and demo data.
 
+mod bench;
 mod demo;
 
 use anyhow::Context;
@@ -60,6 +61,15 @@ enum Command {
         #[arg(long, default_value = "id")]
         lang: String,
     },
+    /// Measure the store and scan intake on this machine, beside the raw SQLite insert rate.
+    Bench {
+        /// Smaller stores and fewer samples (a few seconds).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the results as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -85,6 +95,13 @@ fn main() -> ExitCode {
         },
         Command::Verify { file, trust, lang } => verify(&file, trust, parse_lang(&lang)),
         Command::Nik { nik, lang } => nik_command(&nik, parse_lang(&lang)),
+        Command::Bench { quick, json } => match bench::run(quick, json.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("loket bench: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
