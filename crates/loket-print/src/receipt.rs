@@ -67,6 +67,21 @@ pub(crate) fn pdf_date(dt: NaiveDateTime) -> DateTime {
         .second(dt.second() as u8)
 }
 
+/// A new PDF with the receipt's metadata; the date comes from the capture time, so the bytes
+/// depend only on the receipt.
+fn receipt_document(r: &ReceiptData) -> Document {
+    let mut doc = Document::new();
+    doc.set_metadata(
+        Metadata::new()
+            .title(format!("Tanda Terima Permohonan {}", r.tracking_number))
+            .language("id".into())
+            .creator("Loket".into())
+            .producer("Loket".into())
+            .creation_date(pdf_date(r.captured_at)),
+    );
+    doc
+}
+
 fn birth_line(place: &str, date: NaiveDate) -> String {
     if place.trim().is_empty() {
         format_date_id(date)
@@ -83,15 +98,7 @@ pub fn render_receipt(r: &ReceiptData) -> Result<Vec<u8>, PrintError> {
     let cw = pw - 2.0 * margin;
     let cx = pw / 2.0;
 
-    let mut doc = Document::new();
-    doc.set_metadata(
-        Metadata::new()
-            .title(format!("Tanda Terima Permohonan {}", r.tracking_number))
-            .language("id".into())
-            .creator("Loket".into())
-            .producer("Loket".into())
-            .creation_date(pdf_date(r.captured_at)),
-    );
+    let mut doc = receipt_document(r);
     {
         let settings = PageSettings::from_wh(pw, ph).ok_or(PrintError::Pdf("page size".into()))?;
         let mut page = doc.start_page_with(settings);
@@ -325,15 +332,7 @@ pub fn render_receipt_thermal(r: &ReceiptData) -> Result<Vec<u8>, PrintError> {
         "Simpan tanda terima ini. Ini bukan dokumen kependudukan; hanya dokumen resmi dari Disdukcapil yang memuat kode QR verifikasi.", true);
     let height = y + margin;
 
-    let mut doc = Document::new();
-    doc.set_metadata(
-        Metadata::new()
-            .title(format!("Tanda Terima Permohonan {}", r.tracking_number))
-            .language("id".into())
-            .creator("Loket".into())
-            .producer("Loket".into())
-            .creation_date(pdf_date(r.captured_at)),
-    );
+    let mut doc = receipt_document(r);
     {
         let settings = PageSettings::from_wh(THERMAL_WIDTH, height)
             .ok_or(PrintError::Pdf("page size".into()))?;
