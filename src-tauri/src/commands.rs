@@ -373,13 +373,16 @@ pub fn register_application(desk: State<'_, Desk>, form: KtpElBaruForm) -> Resul
     Ok(views::application_view(&app, lang))
 }
 
-/// Lists every application on this laptop with its latest known status.
+/// Lists the applications on this laptop matching the operator's search, newest first.
 #[tauri::command]
-pub fn list_applications(desk: State<'_, Desk>) -> Result<Vec<ApplicationView>> {
+pub fn list_applications(
+    desk: State<'_, Desk>,
+    query: Option<loket_store::ApplicationQuery>,
+) -> Result<Vec<ApplicationView>> {
     let store = lock(&desk)?;
     let lang = desk.lang(&store);
     Ok(store
-        .applications()?
+        .search(&query.unwrap_or_default())?
         .iter()
         .map(|a| views::application_view(a, lang))
         .collect())

@@ -106,6 +106,14 @@ export interface ApplicationView {
   document: null | { doc_number: string; issued_on: string };
 }
 
+/** The list screen's search: text matches tracking number, NIK or name; the rest filter. */
+export interface ApplicationQuery {
+  text?: string;
+  status?: AppStatus;
+  from?: string;
+  to?: string;
+}
+
 /** Paper the receipt is laid out for: office printer (A5) or a 58 mm thermal roll. */
 export type ReceiptPaper = 'office' | 'thermal58';
 
@@ -164,7 +172,7 @@ export interface Backend {
   setSettings(settings: Settings): Promise<AppInfo>;
   checkForm(form: ApplicationForm): Promise<CheckView>;
   registerApplication(form: ApplicationForm): Promise<ApplicationView>;
-  listApplications(): Promise<ApplicationView[]>;
+  listApplications(query?: ApplicationQuery): Promise<ApplicationView[]>;
   renderReceipt(id: AppId, paper?: ReceiptPaper): Promise<PdfPath>;
   renderDocument(id: AppId): Promise<PdfPath>;
   openPath(path: string): Promise<void>;
@@ -238,8 +246,8 @@ export class TauriBackend implements Backend {
   registerApplication(form: ApplicationForm): Promise<ApplicationView> {
     return call('register_application', { form });
   }
-  listApplications(): Promise<ApplicationView[]> {
-    return call('list_applications');
+  listApplications(query: ApplicationQuery = {}): Promise<ApplicationView[]> {
+    return call('list_applications', { query });
   }
   renderReceipt(id: AppId, paper: ReceiptPaper = 'office'): Promise<PdfPath> {
     return call('render_receipt', { id, paper });

@@ -1,6 +1,6 @@
 // Screen: list of applications, sync with the district back office.
 
-import type { AppStatus, ApplicationView, VerifyView } from './backend';
+import type { AppStatus, ApplicationQuery, ApplicationView, VerifyView } from './backend';
 import { backend, reportError } from './app';
 import { byId, formatTimestamp, h, isoToDisplayDate, setChildren } from './dom';
 import { t, type MsgKey } from './i18n';
@@ -42,6 +42,23 @@ export function renderListScreen(): HTMLElement {
           { class: 'sync-box' },
           h('span', { id: 'sync-status', class: 'sync-status', role: 'status', 'aria-live': 'polite' }),
           h('button', { type: 'button', id: 'btn-sync', class: 'btn btn-primary', onclick: () => void syncNow() }, t('btnSync')),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'search-bar', role: 'search' },
+        h('input', {
+          type: 'text',
+          id: 'search-text',
+          placeholder: t('searchPlaceholder'),
+          'aria-label': t('searchPlaceholder'),
+          oninput: () => scheduleSearch(),
+        }),
+        h(
+          'select',
+          { id: 'search-status', 'aria-label': t('colStatus'), onchange: () => void refreshList() },
+          h('option', { value: '' }, t('searchAllStatuses')),
+          ...STATUS_ORDER.map((st) => h('option', { value: st }, t(STATUS_KEYS[st]))),
         ),
       ),
       h('div', { id: 'outbox-summary', class: 'outbox-summary', 'aria-label': t('outboxTitle') }),
@@ -187,10 +204,27 @@ function renderRow(a: ApplicationView): HTMLElement {
 // ---------------------------------------------------------------------------
 // Actions
 
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Searches 250 ms after the operator stops typing, so each keystroke does not query. */
+function scheduleSearch(): void {
+  if (searchTimer !== undefined) clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => void refreshList(), 250);
+}
+
+function currentQuery(): ApplicationQuery {
+  const text = byId<HTMLInputElement>('search-text')?.value.trim() ?? '';
+  const status = byId<HTMLSelectElement>('search-status')?.value ?? '';
+  const query: ApplicationQuery = {};
+  if (text) query.text = text;
+  if (status) query.status = status as AppStatus;
+  return query;
+}
+
 export async function refreshList(): Promise<void> {
   const seq = ++loadSeq;
   try {
-    const apps = await backend.listApplications();
+    const apps = await backend.listApplications(currentQuery());
     if (seq !== loadSeq) return;
     state.apps = apps;
     state.loadFailed = false;

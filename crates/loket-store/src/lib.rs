@@ -92,6 +92,21 @@ pub struct DocumentInfo {
     pub has_pdf: bool,
 }
 
+/// What the operator searches for; every part is optional and parts combine with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationQuery {
+    /// Part of a tracking number, NIK or name.
+    pub text: Option<String>,
+    /// Only this status.
+    pub status: Option<ApplicationStatus>,
+    /// Only this service.
+    pub service: Option<ServiceCode>,
+    /// Captured on or after this (laptop-local) date.
+    pub from: Option<NaiveDate>,
+    /// Captured on or before this (laptop-local) date.
+    pub to: Option<NaiveDate>,
+}
+
 /// A status change reported by the back office, to apply locally.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusChange {
@@ -283,11 +298,47 @@ impl VillageStore {
 
     /// All applications, newest first.
     pub fn applications(&self) -> Result<Vec<StoredApplication>, StoreError> {
+        self.search(&ApplicationQuery::default())
+    }
+
+    /// Applications matching the operator's search, newest first: text matches the tracking
+    /// number, the NIK or the name (case-insensitive, anywhere); the other fields filter.
+    pub fn search(&self, q: &ApplicationQuery) -> Result<Vec<StoredApplication>, StoreError> {
+        let text = q
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                let escaped = t
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                format!("%{}%", escaped.to_lowercase())
+            });
         let mut stmt = self.conn.prepare(&format!(
-            "{SELECT_APP} ORDER BY captured_at DESC, rowid DESC"
+            "{SELECT_APP}
+             WHERE (?1 IS NULL
+                    OR lower(tracking_number) LIKE ?1 ESCAPE '\\'
+                    OR json_extract(data, '$.nik') LIKE ?1 ESCAPE '\\'
+                    OR lower(json_extract(data, '$.full_name')) LIKE ?1 ESCAPE '\\')
+               AND (?2 IS NULL OR status = ?2)
+               AND (?3 IS NULL OR service = ?3)
+               AND (?4 IS NULL OR substr(captured_at, 1, 10) >= ?4)
+               AND (?5 IS NULL OR substr(captured_at, 1, 10) <= ?5)
+             ORDER BY captured_at DESC, rowid DESC"
         ))?;
         let raws = stmt
-            .query_map([], row_to_raw)?
+            .query_map(
+                params![
+                    text,
+                    q.status.map(|s| s.code()),
+                    q.service.map(|s| s.code()),
+                    q.from.map(|d| d.to_string()),
+                    q.to.map(|d| d.to_string()),
+                ],
+                row_to_raw,
+            )?
             .collect::<Result<Vec<_>, _>>()?;
         raws.into_iter().map(RawApp::parse).collect()
     }

@@ -250,3 +250,64 @@ fn audit_log_records_and_detects_tampering() {
         Err(loket_store::AuditChainBroken { seq: 1 })
     );
 }
+
+#[test]
+fn search_by_text_status_and_date() {
+    let mut s = VillageStore::open_in_memory().unwrap();
+    let mut other = sample();
+    other.full_name = "Baso Rahmat Hidayat".into();
+    s.register(
+        &device(),
+        &sample(),
+        "op",
+        at("2026-11-20T09:00:00+08:00"),
+        id(1),
+    )
+    .unwrap();
+    s.register(
+        &device(),
+        &other,
+        "op",
+        at("2026-11-22T09:00:00+08:00"),
+        id(2),
+    )
+    .unwrap();
+    s.mark_acknowledged(id(2), ApplicationStatus::Received)
+        .unwrap();
+    let find = |q: loket_store::ApplicationQuery| -> Vec<Uuid> {
+        s.search(&q).unwrap().iter().map(|a| a.id).collect()
+    };
+    let text = |t: &str| loket_store::ApplicationQuery {
+        text: Some(t.into()),
+        ..Default::default()
+    };
+    assert_eq!(find(Default::default()), [id(2), id(1)]);
+    assert_eq!(find(text("tenri")), [id(1)]);
+    assert_eq!(find(text("BASO rahmat")), [id(2)]);
+    assert_eq!(find(text("73150155")), [id(2), id(1)]);
+    assert_eq!(find(text("261120-0001")), [id(1)]);
+    assert!(find(text("%")).is_empty(), "wildcards are literal");
+    assert!(find(text("_")).is_empty());
+    assert_eq!(
+        find(loket_store::ApplicationQuery {
+            status: Some(ApplicationStatus::Received),
+            ..Default::default()
+        }),
+        [id(2)]
+    );
+    assert_eq!(
+        find(loket_store::ApplicationQuery {
+            from: NaiveDate::from_ymd_opt(2026, 11, 21),
+            ..Default::default()
+        }),
+        [id(2)]
+    );
+    assert_eq!(
+        find(loket_store::ApplicationQuery {
+            to: NaiveDate::from_ymd_opt(2026, 11, 21),
+            text: Some("andi".into()),
+            ..Default::default()
+        }),
+        [id(1)]
+    );
+}

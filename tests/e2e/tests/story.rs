@@ -285,6 +285,24 @@ async fn story(
     );
     desk.screenshot("desktop-04-issued-verified").await?;
 
+    // Local search: a name that is not there empties the table, the resident's name finds her.
+    desk.type_into("#search-text", "Tidak Ada Orang Ini")
+        .await?;
+    let rows = "#applications tr[data-tracking]";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while desk.count(rows).await? != 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    ensure!(
+        desk.count(rows).await? == 0,
+        "a search for nobody still lists rows"
+    );
+    desk.type_into("#search-text", "tenri").await?;
+    desk.wait_for(&row).await?;
+    // Blank (a space is trimmed away) lists everything again.
+    desk.type_into("#search-text", " ").await?;
+    desk.wait_for(&row).await?;
+
     // 6. `loket verify` accepts the downloaded signed PDF and calls noise unreadable.
     let (status, pdf) = http_get(&doc_url).await?;
     ensure!(status == 200, "GET {doc_url} answered HTTP {status}");
