@@ -2,7 +2,7 @@
 
 import type { AppStatus, ApplicationQuery, ApplicationView, VerifyView } from './backend';
 import { backend, reportError } from './app';
-import { byId, formatTimestamp, h, isoToDisplayDate, setChildren } from './dom';
+import { byId, formatTimestamp, h, isoToDisplayDate, parseDisplayDate, setChildren } from './dom';
 import { t, type MsgKey } from './i18n';
 import { clearVerifyResult, renderVerifyBusy, renderVerifyResult } from './verifyResult';
 
@@ -60,6 +60,22 @@ export function renderListScreen(): HTMLElement {
           h('option', { value: '' }, t('searchAllStatuses')),
           ...STATUS_ORDER.map((st) => h('option', { value: st }, t(STATUS_KEYS[st]))),
         ),
+        h('input', {
+          type: 'text',
+          id: 'search-from',
+          class: 'date-filter',
+          placeholder: t('searchFrom'),
+          'aria-label': t('searchFrom'),
+          oninput: () => scheduleSearch(),
+        }),
+        h('input', {
+          type: 'text',
+          id: 'search-to',
+          class: 'date-filter',
+          placeholder: t('searchTo'),
+          'aria-label': t('searchTo'),
+          oninput: () => scheduleSearch(),
+        }),
       ),
       h('div', { id: 'outbox-summary', class: 'outbox-summary', 'aria-label': t('outboxTitle') }),
       h('p', { id: 'list-notice', class: 'notice', role: 'status', hidden: true }),
@@ -161,7 +177,11 @@ function showRows(): void {
     return;
   }
   if (state.apps.length === 0) {
-    setChildren(body, h('tr', { class: 'placeholder' }, h('td', { colspan: 7, class: 'muted empty' }, t('emptyList'))));
+    const filtered = Object.keys(currentQuery()).length > 0;
+    setChildren(
+      body,
+      h('tr', { class: 'placeholder' }, h('td', { colspan: 7, class: 'muted empty' }, t(filtered ? 'emptySearch' : 'emptyList'))),
+    );
     return;
   }
   setChildren(body, state.apps.map(renderRow));
@@ -218,6 +238,11 @@ function currentQuery(): ApplicationQuery {
   const query: ApplicationQuery = {};
   if (text) query.text = text;
   if (status) query.status = status as AppStatus;
+  // Dates are typed DD-MM-YYYY like everywhere else; a half-typed date filters nothing yet.
+  const from = parseDisplayDate(byId<HTMLInputElement>('search-from')?.value ?? '');
+  const to = parseDisplayDate(byId<HTMLInputElement>('search-to')?.value ?? '');
+  if (from) query.from = from;
+  if (to) query.to = to;
   return query;
 }
 

@@ -302,6 +302,19 @@ async fn story(
     // Blank (a space is trimmed away) lists everything again.
     desk.type_into("#search-text", " ").await?;
     desk.wait_for(&row).await?;
+    // A date range that starts tomorrow has nothing yet; clearing it brings the row back.
+    desk.type_into("#search-from", "31-12-2099").await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while desk.count(rows).await? != 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    ensure!(
+        desk.count(rows).await? == 0,
+        "a date range in the future still lists rows"
+    );
+    desk.screenshot("desktop-04b-search").await?;
+    desk.type_into("#search-from", " ").await?;
+    desk.wait_for(&row).await?;
 
     // 6. `loket verify` accepts the downloaded signed PDF and calls noise unreadable.
     let (status, pdf) = http_get(&doc_url).await?;
