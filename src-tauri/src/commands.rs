@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use chrono::Local;
-use loket_domain::{validate_ktp_el_baru, KtpElBaruForm, Lang};
+use loket_domain::{validate_applicant, ApplicantForm, Lang};
 use loket_store::{AuditAction, DeviceIdentity, KdfParams, Operator, VillageStore};
 use loket_sync::protocol::DeviceRef;
 use loket_sync::{sync_once, SyncClient, SyncError};
@@ -57,7 +57,7 @@ impl StoreGuard<'_> {
     }
 
     /// The logged-in operator's display name, recorded on applications and audit entries.
-    fn operator_name(&self) -> String {
+    pub(crate) fn operator_name(&self) -> String {
         self.unlocked().operator.display_name.clone()
     }
 }
@@ -81,7 +81,7 @@ impl DerefMut for StoreGuard<'_> {
 }
 
 /// The open store, or `locked` when nobody is logged in or the session sat idle too long.
-fn lock(desk: &Desk) -> Result<StoreGuard<'_>> {
+pub(crate) fn lock(desk: &Desk) -> Result<StoreGuard<'_>> {
     let mut s = session(desk)?;
     expire_if_idle(desk, &mut s);
     match s.unlocked.as_mut() {
@@ -344,33 +344,10 @@ pub fn set_settings(desk: State<'_, Desk>, server_url: String, lang: Lang) -> Re
 
 /// Checks the form while the operator types, so mistakes show beside the field at once.
 #[tauri::command]
-pub fn check_form(desk: State<'_, Desk>, form: KtpElBaruForm) -> Result<CheckView> {
+pub fn check_form(desk: State<'_, Desk>, form: ApplicantForm) -> Result<CheckView> {
     let lang = desk.lang(&*lock(&desk)?);
-    let report = validate_ktp_el_baru(&form, Local::now().date_naive());
+    let report = validate_applicant(&form, Local::now().date_naive());
     Ok(views::check_view(&report, lang))
-}
-
-/// Saves a validated application and queues it, so nothing depends on the network.
-#[tauri::command]
-pub fn register_application(desk: State<'_, Desk>, form: KtpElBaruForm) -> Result<ApplicationView> {
-    let mut store = lock(&desk)?;
-    let lang = desk.lang(&store);
-    let now = Local::now().fixed_offset();
-    let report = validate_ktp_el_baru(&form, now.date_naive());
-    let Some(value) = report.value.clone() else {
-        return Err(CommandError {
-            code: "validation",
-            message: match lang {
-                Lang::Id => "Periksa kembali isian yang ditandai merah.",
-                Lang::En => "Please correct the fields marked in red.",
-            }
-            .into(),
-            report: Some(Box::new(views::check_view(&report, lang))),
-        });
-    };
-    let operator = store.operator_name();
-    let app = store.register(&desk.device, &value, &operator, now, Uuid::now_v7())?;
-    Ok(views::application_view(&app, lang))
 }
 
 /// Lists the applications on this laptop matching the operator's search, newest first.
@@ -381,10 +358,11 @@ pub fn list_applications(
 ) -> Result<Vec<ApplicationView>> {
     let store = lock(&desk)?;
     let lang = desk.lang(&store);
+    let cat = crate::apply::active_catalogue(&store);
     Ok(store
         .search(&query.unwrap_or_default())?
         .iter()
-        .map(|a| views::application_view(a, lang))
+        .map(|a| views::application_view(a, &cat, lang))
         .collect())
 }
 
@@ -432,18 +410,26 @@ pub fn render_receipt(
         &app.id.to_string(),
         Local::now().fixed_offset(),
     )?;
+    let cat = crate::apply::active_catalogue(&store);
     drop(store);
     let d = &app.data;
-    let sla_working_days = loket_catalogue::catalogue()
-        .service(app.service.code())
-        .map_or(0, |s| s.sla_working_days);
+    let service = cat.service(app.service.code());
+    let sla_working_days = service.map_or(0, |s| s.sla_working_days);
+    let requirements = service
+        .map(|s| receipt_requirements(s, &cat, &app))
+        .unwrap_or_default();
     // No holiday data for the period means no promised date, never a wrong one.
     let expected_completion = loket_calendar::HolidayCalendar::national()
         .add_working_days(app.captured_at.date_naive(), sla_working_days)
         .ok();
     let receipt = loket_print::ReceiptData {
         tracking_number: app.tracking_number.clone(),
-        service_label: app.service.label(Lang::Id).to_string(),
+        service_label: cat.service_name(app.service.code(), Lang::Id),
+        catalogue_version: app.catalogue_version.clone(),
+        details: service
+            .map(|s| s.describe_fields(&app.fields, Lang::Id))
+            .unwrap_or_default(),
+        requirements,
         nik: d.nik.to_string(),
         full_name: d.full_name.clone(),
         birth_place: d.birth_place.clone(),
@@ -472,6 +458,48 @@ pub fn render_receipt(
         ReceiptPaper::Thermal58 => format!("{}-58mm", app.tracking_number),
     };
     write_pdf(&desk, "receipts", &name, &pdf)
+}
+
+/// The checklist as the receipt prints it: each requirement and what was handed in for it.
+fn receipt_requirements(
+    service: &loket_catalogue::Service,
+    cat: &loket_catalogue::Catalogue,
+    app: &loket_store::StoredApplication,
+) -> Vec<loket_print::ReceiptRequirement> {
+    let provided: std::collections::BTreeSet<String> =
+        app.provided.iter().map(|p| p.slot.clone()).collect();
+    let mut form = app.fields.clone();
+    form.insert("birth_date".into(), app.data.birth_date.to_string());
+    let checklist = service.checklist(&provided, &form, app.captured_at.date_naive());
+    let mut rows: Vec<_> = checklist
+        .satisfied
+        .iter()
+        .chain(&checklist.missing)
+        .map(|r| {
+            let used: Vec<String> = r
+                .satisfied_by
+                .and_then(|i| r.alternatives.get(i))
+                .map(|docs| {
+                    docs.iter()
+                        .map(|d| match d.needed {
+                            1 => cat.slot_label(&d.document_id, Lang::Id),
+                            n => format!("{} ({n})", cat.slot_label(&d.document_id, Lang::Id)),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                r.id.clone(),
+                loket_print::ReceiptRequirement {
+                    label: r.label(Lang::Id).to_string(),
+                    provided: used,
+                    satisfied: r.satisfied_by.is_some(),
+                },
+            )
+        })
+        .collect();
+    rows.sort_by_key(|(id, _)| service.requirements.iter().position(|r| &r.id == id));
+    rows.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Writes the signed document received from the back office, for printing.
@@ -667,38 +695,93 @@ pub fn seed_demo(
         return Ok(());
     }
     let now = Local::now().fixed_offset();
+    // A specimen family card (marked as such) stands in for the resident's paper.
+    let intake = loket_scan::intake(
+        include_bytes!("../../assets/demo/contoh-kk.jpg"),
+        &loket_scan::IntakeLimits::default(),
+    )?;
+    let mut kk_pages = Vec::new();
+    for (i, page) in intake.pages.iter().enumerate() {
+        kk_pages.push(store.put_scan(
+            &loket_store::NewScan {
+                bytes: page.jpeg.clone(),
+                media_type: "image/jpeg".into(),
+                thumbnail: if i == 0 {
+                    intake.thumbnail_png.clone()
+                } else {
+                    Vec::new()
+                },
+            },
+            now,
+        )?);
+    }
     let people = [
         (
             "7315016708080001",
             "Andi Nurul Fadillah",
-            "Pinrang",
             "2008-08-27",
             "female",
-            "Jl. Poros Pinrang RT 002 RW 001, Samaenre",
+            "belum_kawin",
         ),
         (
             "7315011502030005",
             "Baso Rahmat Hidayat",
-            "Pinrang",
             "2003-02-15",
             "male",
-            "Dusun Massulowalie RT 001 RW 002",
+            "kawin",
         ),
     ];
-    for (nik, name, place, date, sex, address) in people {
-        let form = KtpElBaruForm {
+    let service = loket_catalogue::catalogue()
+        .service("ktp_el_baru")
+        .ok_or_else(|| anyhow::anyhow!("the catalogue lost ktp_el_baru"))?;
+    for (nik, name, date, sex, marital) in people {
+        let form = ApplicantForm {
             nik: nik.into(),
             full_name: name.into(),
-            birth_place: place.into(),
+            birth_place: "Pinrang".into(),
             birth_date: date.into(),
             sex: sex.into(),
-            address: address.into(),
+            address: "Dusun Massulowalie RT 001 RW 002".into(),
             phone: "081355501234".into(),
         };
-        let value = validate_ktp_el_baru(&form, now.date_naive())
+        let fields = std::collections::BTreeMap::from([
+            ("nomor_kk".to_string(), "7315011203150007".to_string()),
+            ("marital_status".to_string(), marital.to_string()),
+        ]);
+        let slots = [
+            loket_catalogue::SlotInput {
+                slot: "kk".into(),
+                pages: kk_pages.len(),
+            },
+            loket_catalogue::SlotInput {
+                slot: "perekaman_biometrik".into(),
+                pages: 0,
+            },
+        ];
+        let check = service.check_application(&form, &fields, &slots, now.date_naive());
+        let applicant = check
+            .applicant
             .value
-            .ok_or_else(|| anyhow::anyhow!("demo person {name} does not validate"))?;
-        store.register(device, &value, operator, now, Uuid::now_v7())?;
+            .clone()
+            .filter(|_| check.can_submit())
+            .ok_or_else(|| anyhow::anyhow!("demo application for {name} does not pass"))?;
+        let new = loket_store::NewApplication {
+            service: loket_domain::ServiceCode::parse("ktp_el_baru")?,
+            catalogue_version: loket_catalogue::catalogue().version().to_string(),
+            applicant,
+            fields: check.fields.values,
+            provided: vec![
+                loket_domain::ProvidedDocument {
+                    slot: "kk".into(),
+                    pages: kk_pages.clone(),
+                },
+                loket_domain::ProvidedDocument {
+                    slot: "perekaman_biometrik".into(),
+                    pages: Vec::new(),
+                },
+            ],
+        };
+        store.register(device, &new, operator, now, Uuid::now_v7())?;
     }
     Ok(())
 }

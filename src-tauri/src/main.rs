@@ -3,6 +3,8 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod apply;
+mod camera;
 mod commands;
 mod views;
 
@@ -128,6 +130,9 @@ fn main() {
             let desk = open_desk(default_dir)?;
             commands::demo_first_run(&desk)?;
             app.manage(desk);
+            if let Some(window) = app.get_webview_window("main") {
+                camera::enable_camera(&window)?;
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -139,7 +144,12 @@ fn main() {
             commands::app_info,
             commands::set_settings,
             commands::check_form,
-            commands::register_application,
+            apply::catalogue_view,
+            apply::check_application,
+            apply::submit_application,
+            apply::attach_scan,
+            apply::find_residents,
+            apply::household,
             commands::list_applications,
             commands::render_receipt,
             commands::render_document,

@@ -15,6 +15,9 @@ pub struct CommandError {
     /// For `validation`: every finding by field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<Box<CheckView>>,
+    /// For a refused save: the whole application check, so the form shows every problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<Box<crate::apply::ApplicationCheckView>>,
 }
 
 impl CommandError {
@@ -24,6 +27,7 @@ impl CommandError {
             code,
             message: message.into(),
             report: None,
+            check: None,
         }
     }
 }
@@ -106,7 +110,13 @@ pub struct DocumentView {
 pub struct ApplicationView {
     id: String,
     tracking_number: String,
-    service_label: &'static str,
+    service: String,
+    service_label: String,
+    catalogue_version: String,
+    /// The service's own fields as (label, value), in form order.
+    details: Vec<(String, String)>,
+    /// Provided documents as (label, pages).
+    provided: Vec<(String, usize)>,
     nik: String,
     full_name: String,
     birth_place: String,
@@ -122,11 +132,26 @@ pub struct ApplicationView {
 }
 
 /// Builds a list row.
-pub fn application_view(a: &StoredApplication, lang: Lang) -> ApplicationView {
+pub fn application_view(
+    a: &StoredApplication,
+    cat: &loket_catalogue::Catalogue,
+    lang: Lang,
+) -> ApplicationView {
+    let service = cat.service(a.service.code());
     ApplicationView {
         id: a.id.to_string(),
         tracking_number: a.tracking_number.clone(),
-        service_label: a.service.label(lang),
+        service: a.service.code().to_string(),
+        service_label: cat.service_name(a.service.code(), lang),
+        catalogue_version: a.catalogue_version.clone(),
+        details: service
+            .map(|s| s.describe_fields(&a.fields, lang))
+            .unwrap_or_default(),
+        provided: a
+            .provided
+            .iter()
+            .map(|p| (cat.slot_label(&p.slot, lang), p.pages.len()))
+            .collect(),
         nik: a.data.nik.to_string(),
         full_name: a.data.full_name.clone(),
         birth_place: a.data.birth_place.clone(),

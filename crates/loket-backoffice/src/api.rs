@@ -20,6 +20,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/trust", get(trust))
+        .route("/api/v1/catalogue", get(catalogue))
         .route("/api/v1/applications", post(submit))
         .route("/api/v1/updates", get(updates))
         .route("/api/v1/documents/{doc_number}/pdf", get(document_pdf))
@@ -57,6 +58,55 @@ async fn health() -> &'static str {
 async fn trust(State(state): State<AppState>) -> impl IntoResponse {
     let list = loket_qr::TrustList::new(vec![state.key.trusted_key()]);
     ([(header::CONTENT_TYPE, "application/json")], list.to_json())
+}
+
+/// Where the district's published catalogue file is; set by `router_with_data_dir`.
+#[derive(Clone)]
+pub(crate) struct PublishedCatalogue(pub(crate) std::path::PathBuf);
+
+/// The current catalogue, signed with the district key: the published file when its version is
+/// newer than the embedded one (a build upgrade may embed a newer one), else the embedded one.
+/// Read and signed per request: the file is small and may be republished at any time.
+async fn catalogue(
+    State(state): State<AppState>,
+    published: Option<axum::Extension<PublishedCatalogue>>,
+) -> Result<Response, Failure> {
+    let embedded = loket_catalogue::EMBEDDED_CATALOGUE_JSON;
+    let mut json = std::borrow::Cow::Borrowed(embedded);
+    if let Some(axum::Extension(PublishedCatalogue(path))) = published {
+        match tokio::fs::read_to_string(&path).await {
+            Ok(text) => {
+                let version = loket_catalogue::parse_catalogue(&text)
+                    .map(|c| c.version().to_string())
+                    .map_err(|e| invalid_published(&path, e))?;
+                if loket_catalogue::is_newer_version(
+                    &version,
+                    loket_catalogue::catalogue().version(),
+                ) {
+                    json = std::borrow::Cow::Owned(text);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Failure::internal(format!("{}: {e}", path.display()))),
+        }
+    }
+    let signed = loket_catalogue::sign_catalogue(&json, &state.key.signing_key)
+        .map_err(|e| invalid_published(std::path::Path::new("(catalogue)"), e))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        signed.to_json(),
+    )
+        .into_response())
+}
+
+fn invalid_published(path: &std::path::Path, e: loket_catalogue::CatalogueError) -> Failure {
+    // `loket catalogue publish` refuses invalid files, so this is a hand edit or a newer schema.
+    tracing::error!("published catalogue {} is invalid: {e}", path.display());
+    Failure(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "catalogue_invalid",
+        "katalog layanan yang diterbitkan Disdukcapil tidak valid; hubungi admin kabupaten".into(),
+    )
 }
 
 async fn submit(

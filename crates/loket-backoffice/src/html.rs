@@ -123,7 +123,7 @@ async fn queue(
             t = esc(&a.tracking_number),
             name = esc(&a.data.full_name),
             nik = esc(a.data.nik.as_str()),
-            service = esc(a.service.label(Lang::Id)),
+            service = esc(&loket_catalogue::catalogue().service_name(a.service.code(), Lang::Id)),
             village = esc(&village_label(a)),
             received = esc(&a.received_at.format("%d-%m-%Y %H:%M UTC").to_string()),
             badge = status_badge(a.status),
@@ -206,7 +206,11 @@ fn render_detail(
     let field = |label: &str, value: &str| format!("<dt>{label}</dt><dd>{}</dd>", esc(value));
     let mut dl = String::new();
     dl.push_str(&field("Nomor registrasi", &app.tracking_number));
-    dl.push_str(&field("Layanan", app.service.label(Lang::Id)));
+    let cat = loket_catalogue::catalogue();
+    dl.push_str(&field(
+        "Layanan",
+        &cat.service_name(app.service.code(), Lang::Id),
+    ));
     dl.push_str(&format!(
         "<dt>NIK</dt><dd>{}{notes}</dd>",
         esc(d.nik.as_str())
@@ -222,6 +226,30 @@ fn render_detail(
         "Telepon",
         if d.phone.is_empty() { "—" } else { &d.phone },
     ));
+    if let Some(service) = cat.service(app.service.code()) {
+        for (label, value) in service.describe_fields(&app.fields, Lang::Id) {
+            dl.push_str(&field(&label, &value));
+        }
+    }
+    let documents = if app.provided.is_empty() {
+        "—".to_string()
+    } else {
+        app.provided
+            .iter()
+            .map(|p| {
+                let label = cat.slot_label(&p.slot, Lang::Id);
+                if p.pages.is_empty() {
+                    format!("{label} (diperiksa petugas)")
+                } else {
+                    let kb: u64 = p.pages.iter().map(|s| s.size.div_ceil(1024)).sum();
+                    format!("{label} (pindaian {} hlm, {kb} KB)", p.pages.len())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    dl.push_str(&field("Persyaratan diserahkan", &documents));
+    dl.push_str(&field("Katalog layanan", &app.catalogue_version));
     dl.push_str(&field("Desa/Kelurahan", &village_label(&app)));
     dl.push_str(&field("Operator desa", &app.operator));
     let captured = chrono::DateTime::parse_from_rfc3339(&app.captured_at)

@@ -12,9 +12,10 @@ mod keys;
 pub mod store;
 mod verify_page;
 
-use axum::Router;
+use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
 use loket_qr::IssuingKey;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 pub use keys::{load_or_create_district_key, DistrictKeyFile};
@@ -44,7 +45,12 @@ pub struct AppState {
     pub clock: Clock,
 }
 
-/// The whole HTTP surface.
+/// File in the data directory holding the catalogue the district published
+/// (`loket catalogue publish`); `/api/v1/catalogue` serves it signed.
+pub const PUBLISHED_CATALOGUE_FILE: &str = "catalogue.json";
+
+/// The whole HTTP surface; without a data directory `/api/v1/catalogue` serves the embedded
+/// catalogue.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
@@ -55,9 +61,31 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until the process is stopped.
+/// The whole HTTP surface, serving the catalogue the district published in `data_dir`
+/// (`PUBLISHED_CATALOGUE_FILE`, read per request) and the embedded one until it publishes one.
+pub fn router_with_data_dir(state: AppState, data_dir: &Path) -> Router {
+    router(state).layer(Extension(api::PublishedCatalogue(
+        data_dir.join(PUBLISHED_CATALOGUE_FILE),
+    )))
+}
+
+/// Serves until the process is stopped (embedded catalogue; see `serve_with_data_dir`).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
-    axum::serve(listener, router(state))
+    serve_router(listener, router(state)).await
+}
+
+/// Serves until the process is stopped, with the catalogue the district published in `data_dir`.
+/// The path is only borrowed while building the router, so the future can be spawned.
+pub fn serve_with_data_dir(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    data_dir: &Path,
+) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static {
+    serve_router(listener, router_with_data_dir(state, data_dir))
+}
+
+async fn serve_router(listener: tokio::net::TcpListener, router: Router) -> anyhow::Result<()> {
+    axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

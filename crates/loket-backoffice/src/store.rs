@@ -3,7 +3,7 @@
 //! entry commit together.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use loket_domain::{ApplicationStatus, KtpElBaru, Lang, ServiceCode};
+use loket_domain::{Applicant, ApplicationStatus, Lang, ProvidedDocument, ServiceCode};
 use loket_print::DocumentData;
 use loket_qr::{DocType, DocumentClaims, IssuingKey};
 use loket_sync::protocol::{
@@ -11,6 +11,7 @@ use loket_sync::protocol::{
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::Path;
 use uuid::Uuid;
 
@@ -47,8 +48,14 @@ pub struct ReceivedApplication {
     pub tracking_number: String,
     /// Service.
     pub service: ServiceCode,
-    /// The form.
-    pub data: KtpElBaru,
+    /// The applicant.
+    pub data: Applicant,
+    /// The catalogue version the village captured it under.
+    pub catalogue_version: String,
+    /// The service's own fields.
+    pub fields: BTreeMap<String, String>,
+    /// The requirement documents the village recorded, with scan hashes.
+    pub provided: Vec<ProvidedDocument>,
     /// Who captured it in the village.
     pub operator: String,
     /// Capture time as the village reported it.
@@ -68,7 +75,8 @@ pub struct BackofficeStore {
     conn: Connection,
 }
 
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE applications (
         id TEXT PRIMARY KEY,
         village_code TEXT NOT NULL,
@@ -108,7 +116,13 @@ const MIGRATIONS: &[&str] = &["
     );
     CREATE INDEX events_device ON events(village_code, device_no, seq);
     CREATE TABLE counters (name TEXT PRIMARY KEY, last INTEGER NOT NULL);
-"];
+",
+    "
+    ALTER TABLE applications ADD COLUMN catalogue_version TEXT NOT NULL DEFAULT '2026.11.1';
+    ALTER TABLE applications ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE applications ADD COLUMN provided TEXT NOT NULL DEFAULT '[]';
+",
+];
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -174,8 +188,9 @@ impl BackofficeStore {
                 None => {
                     tx.execute(
                         "INSERT INTO applications(id, village_code, device_no, tracking_number,
-                            service, data, operator, captured_at, content_sha256, received_at, status)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'received')",
+                            service, data, operator, captured_at, content_sha256, received_at, status,
+                            catalogue_version, fields, provided)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'received', ?11, ?12, ?13)",
                         params![
                             env.id.to_string(),
                             device.village_code,
@@ -187,6 +202,9 @@ impl BackofficeStore {
                             env.captured_at.to_rfc3339(),
                             hash,
                             now.to_rfc3339(),
+                            env.catalogue_version,
+                            serde_json::to_string(&env.fields).expect("fields serialise"),
+                            serde_json::to_string(&env.provided).expect("documents serialise"),
                         ],
                     )?;
                     SubmitResult {
@@ -424,7 +442,8 @@ fn under_review(
 }
 
 const SELECT: &str = "SELECT id, village_code, device_no, tracking_number, data, operator,
-    captured_at, received_at, status, reason, doc_number FROM applications";
+    captured_at, received_at, status, reason, doc_number, service, catalogue_version, fields,
+    provided FROM applications";
 
 fn row_to_app(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReceivedApplication> {
     let id: String = r.get(0)?;
@@ -436,8 +455,11 @@ fn row_to_app(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReceivedApplication> {
         village_code: r.get(1)?,
         device_no: r.get(2)?,
         tracking_number: r.get(3)?,
-        service: ServiceCode::KtpElBaru,
+        service: ServiceCode::parse(&r.get::<_, String>(11)?).map_err(|e| to_sql_err(11, e))?,
         data: serde_json::from_str(&data).map_err(|e| to_sql_err(4, e))?,
+        catalogue_version: r.get(12)?,
+        fields: serde_json::from_str(&r.get::<_, String>(13)?).map_err(|e| to_sql_err(13, e))?,
+        provided: serde_json::from_str(&r.get::<_, String>(14)?).map_err(|e| to_sql_err(14, e))?,
         operator: r.get(5)?,
         captured_at: r.get(6)?,
         received_at: received_at.parse().map_err(|e| to_sql_err(7, e))?,

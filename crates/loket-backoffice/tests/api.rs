@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use loket_backoffice::{AppState, BackofficeStore, Clock};
-use loket_domain::{validate_ktp_el_baru, ApplicationStatus, KtpElBaruForm, ServiceCode};
+use loket_domain::{validate_applicant, ApplicantForm, ApplicationStatus, ServiceCode};
 use loket_qr::IssuingKey;
 use loket_sync::protocol::{
     ApiError, ApplicationEnvelope, DeviceRef, SubmitBatch, SubmitOutcome, SubmitResponse,
@@ -64,7 +64,7 @@ fn device() -> DeviceRef {
 }
 
 fn envelope(n: u128, name: &str) -> ApplicationEnvelope {
-    let form = KtpElBaruForm {
+    let form = ApplicantForm {
         nik: "7315015507050003".into(),
         full_name: name.into(),
         birth_place: "Pinrang".into(),
@@ -73,7 +73,7 @@ fn envelope(n: u128, name: &str) -> ApplicationEnvelope {
         address: "Massulowalie".into(),
         phone: "081234567890".into(),
     };
-    let data = validate_ktp_el_baru(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
+    let data = validate_applicant(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
         .value
         .unwrap();
     let at: DateTime<FixedOffset> =
@@ -81,10 +81,13 @@ fn envelope(n: u128, name: &str) -> ApplicationEnvelope {
     ApplicationEnvelope {
         id: Uuid::from_u128(n),
         tracking_number: format!("7315012003-001-261122-{n:04}"),
-        service: ServiceCode::KtpElBaru,
+        service: ServiceCode::parse("ktp_el_baru").unwrap(),
         captured_at: at,
         operator: "Operator Uji".into(),
         data,
+        catalogue_version: "2026.11.1".into(),
+        fields: [("nomor_kk".to_string(), "7315011203150007".to_string())].into(),
+        provided: vec![],
     }
 }
 

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use loket_backoffice::{AppState, BackofficeStore};
-use loket_domain::{validate_ktp_el_baru, ApplicationStatus, KtpElBaruForm, RegionCode};
+use loket_domain::{validate_applicant, ApplicantForm, ApplicationStatus, RegionCode, ServiceCode};
 use loket_qr::IssuingKey;
-use loket_store::{DatabaseKey, DeviceIdentity, VillageStore};
+use loket_store::{DatabaseKey, DeviceIdentity, NewApplication, VillageStore};
 use loket_sync::protocol::DeviceRef;
 use loket_sync::{sync_once, SyncClient, SyncError};
 use std::sync::{Arc, Mutex};
@@ -16,7 +16,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn register(store: &mut VillageStore, n: u128, name: &str) -> Uuid {
-    let form = KtpElBaruForm {
+    let form = ApplicantForm {
         nik: "7315015507050003".into(),
         full_name: name.into(),
         birth_place: "Pinrang".into(),
@@ -25,7 +25,7 @@ fn register(store: &mut VillageStore, n: u128, name: &str) -> Uuid {
         address: "Massulowalie".into(),
         phone: String::new(),
     };
-    let value = validate_ktp_el_baru(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
+    let value = validate_applicant(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
         .value
         .unwrap();
     let device = DeviceIdentity {
@@ -34,7 +34,17 @@ fn register(store: &mut VillageStore, n: u128, name: &str) -> Uuid {
     };
     let at = DateTime::parse_from_rfc3339("2026-11-22T09:00:00+08:00").unwrap();
     store
-        .register(&device, &value, "Operator Uji", at, Uuid::from_u128(n))
+        .register(
+            &device,
+            &NewApplication::new(
+                ServiceCode::parse("ktp_el_baru").unwrap(),
+                "2026.11.1",
+                value,
+            ),
+            "Operator Uji",
+            at,
+            Uuid::from_u128(n),
+        )
         .unwrap()
         .id
 }

@@ -261,3 +261,19 @@ impl Service {
         }
     }
 }
+
+impl Service {
+    /// The document a provided slot (`kk`, `witness#2`) stands for, if some requirement of this
+    /// service asks for it that many times; anything else is not part of this application.
+    pub fn document_for_slot(&self, slot: &str) -> Option<&crate::model::Document> {
+        let (id, n) = match slot.split_once('#') {
+            Some((id, n)) => (id, Some(n.parse::<u32>().ok().filter(|n| *n >= 1)?)),
+            None => (slot, None),
+        };
+        self.requirements
+            .iter()
+            .flat_map(|r| r.alternatives.iter().flatten())
+            .find(|need| need.document.id == id && n.is_none_or(|n| n <= need.count))
+            .map(|need| &need.document)
+    }
+}

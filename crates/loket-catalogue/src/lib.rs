@@ -6,18 +6,32 @@
 //!
 //! Architecture invariant: no IO and no clock, like `loket-domain`. The embedded catalogue is
 //! compiled in; newer ones arrive as text from the caller, and "today" is a parameter.
+//!
+//! Publishing: the back office signs a catalogue text with the district key (`sign_catalogue`)
+//! and a village takes it only after `verify_signed_catalogue` against its trust list and
+//! `is_newer_version` against the one it has.
 
+mod application;
 mod checklist;
+mod display;
+mod fields;
 mod load;
 mod model;
+mod signed;
 
 use std::sync::OnceLock;
 
+pub use application::{ApplicationCheck, SlotInput, SlotProblem};
 pub use checklist::{Checklist, DocumentStatus, RequirementStatus, RuleWarning};
+pub use fields::{FieldFinding, FieldReport, MAX_TEXT_CHARS};
 pub use load::{CatalogueError, SUPPORTED_SCHEMA};
 pub use model::{
     Catalogue, Document, DocumentKind, DocumentNeed, FieldKind, FormField, Requirement, Rule,
     SelectOption, Service,
+};
+pub use signed::{
+    is_newer_version, parse_version, sign_catalogue, verify_signed_catalogue,
+    CatalogueSignatureError, SignedCatalogue, CATALOGUE_SIGNING_CONTEXT, SIGNED_CATALOGUE_FORMAT,
 };
 
 /// The catalogue this build ships, as JSON, for publishing or comparing with a newer one.

@@ -100,6 +100,14 @@ pub enum FieldKind {
     Select,
     /// A whole number.
     Number,
+    /// A person's name, checked with `loket_domain::check_person_name` (Permendagri 73/2022).
+    PersonName,
+    /// A phone number, normalised to `08…`.
+    Phone,
+    /// An e-mail address.
+    Email,
+    /// A 10-digit desa/kelurahan code of the 2025 decree.
+    RegionCode,
 }
 
 /// One choice of a select field.

@@ -24,8 +24,8 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Duration as ChronoDuration, FixedOffset, NaiveDate};
-use loket_domain::{validate_ktp_el_baru, KtpElBaru, KtpElBaruForm, RegionCode};
-use loket_store::{DatabaseKey, DeviceIdentity, VillageStore};
+use loket_domain::{validate_applicant, Applicant, ApplicantForm, RegionCode, ServiceCode};
+use loket_store::{DatabaseKey, DeviceIdentity, NewApplication, VillageStore};
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -299,7 +299,11 @@ fn captured_at(i: usize) -> DateTime<FixedOffset> {
 fn register_one(store: &mut VillageStore, device: &DeviceIdentity, i: usize) -> anyhow::Result<()> {
     store.register(
         device,
-        &applicant(i),
+        &NewApplication::new(
+            ServiceCode::parse("ktp_el_baru")?,
+            "2026.11.1",
+            applicant(i),
+        ),
         "operator",
         captured_at(i),
         Uuid::now_v7(),
@@ -308,7 +312,7 @@ fn register_one(store: &mut VillageStore, device: &DeviceIdentity, i: usize) -> 
 }
 
 /// A valid KTP-el application that differs with `i` (name, NIK, birth date, sex, address).
-fn applicant(i: usize) -> KtpElBaru {
+fn applicant(i: usize) -> Applicant {
     const FIRST: &[&str] = &["Andi", "Siti", "Muhammad", "Nur", "Dewi", "Rahmat", "Fitri"];
     const LAST: &[&str] = &["Tenri Ajeng", "Hasanuddin", "Rahayu", "Saputra", "Lestari"];
     let female = i & 1 == 0;
@@ -317,7 +321,7 @@ fn applicant(i: usize) -> KtpElBaru {
     let year = 1970 + (i / 336) % 35;
     let serial = 1 + i % 9_999;
     let nik_day = if female { day + 40 } else { day };
-    let form = KtpElBaruForm {
+    let form = ApplicantForm {
         nik: format!("731501{nik_day:02}{month:02}{:02}{serial:04}", year % 100),
         full_name: format!("{} {}", FIRST[i % FIRST.len()], LAST[(i / 7) % LAST.len()]),
         birth_place: "Pinrang".into(),
@@ -326,7 +330,7 @@ fn applicant(i: usize) -> KtpElBaru {
         address: format!("Dusun {} RT {:03}", 1 + i % 5, 1 + i % 17),
         phone: format!("0812{i:08}"),
     };
-    validate_ktp_el_baru(&form, NaiveDate::from_ymd_opt(2026, 11, 22).expect("date"))
+    validate_applicant(&form, NaiveDate::from_ymd_opt(2026, 11, 22).expect("date"))
         .value
         .expect("generated applicant is valid")
 }

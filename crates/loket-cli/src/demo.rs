@@ -3,7 +3,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use loket_backoffice::BackofficeStore;
-use loket_domain::{validate_ktp_el_baru, KtpElBaruForm, ServiceCode};
+use loket_domain::{validate_applicant, ApplicantForm, ProvidedDocument, ServiceCode};
 use loket_qr::IssuingKey;
 use loket_sync::protocol::{ApplicationEnvelope, DeviceRef};
 use uuid::Uuid;
@@ -46,7 +46,7 @@ pub fn seed_backoffice(
     let captured = chrono::FixedOffset::east_opt(8 * 3600).expect("WITA offset");
     let mut envelopes = Vec::new();
     for (i, (nik, name, place, date, sex)) in PEOPLE.iter().enumerate() {
-        let form = KtpElBaruForm {
+        let form = ApplicantForm {
             nik: nik.to_string(),
             full_name: name.to_string(),
             birth_place: place.to_string(),
@@ -55,17 +55,27 @@ pub fn seed_backoffice(
             address: format!("Dusun Mattombong RT 00{} RW 001", i + 1),
             phone: format!("08124455667{i}"),
         };
-        let data = validate_ktp_el_baru(&form, now.date_naive())
+        let data = validate_applicant(&form, now.date_naive())
             .value
             .ok_or_else(|| anyhow::anyhow!("demo person {name} does not validate"))?;
         let at = captured.from_utc_datetime(&(now - Duration::hours(30 - i as i64)).naive_utc());
         envelopes.push(ApplicationEnvelope {
             id: Uuid::now_v7(),
             tracking_number: format!("7315012004-001-{}-{:04}", at.format("%y%m%d"), i + 1),
-            service: ServiceCode::KtpElBaru,
+            service: ServiceCode::parse("ktp_el_baru")?,
             captured_at: at,
             operator: "Operator Demo".into(),
             data,
+            catalogue_version: loket_catalogue::catalogue().version().to_string(),
+            fields: [
+                ("nomor_kk".to_string(), "7315011203150007".to_string()),
+                ("marital_status".to_string(), "belum_kawin".to_string()),
+            ]
+            .into(),
+            provided: vec![ProvidedDocument {
+                slot: "perekaman_biometrik".into(),
+                pages: vec![],
+            }],
         });
     }
     store.submit(&device, &envelopes, now)?;

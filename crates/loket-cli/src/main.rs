@@ -61,6 +61,11 @@ enum Command {
         #[arg(long, default_value = "id")]
         lang: String,
     },
+    /// The service catalogue: check a file, or publish it to the villages (served signed).
+    Catalogue {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
     /// Measure the store and scan intake on this machine, beside the raw SQLite insert rate.
     Bench {
         /// Smaller stores and fewer samples (a few seconds).
@@ -69,6 +74,26 @@ enum Command {
         /// Also write the results as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Publish FILE as the district's catalogue: it must be valid and newer than the published
+    /// (or embedded) one. Written atomically to DIR/catalogue.json; `serve` signs it per request.
+    /// Exit code 0 = published, 1 = refused.
+    Publish {
+        /// The back office data directory (the same as `serve --data`).
+        #[arg(long, default_value = ".loket/backoffice")]
+        data: PathBuf,
+        /// The catalogue JSON file.
+        file: PathBuf,
+    },
+    /// Check a catalogue file: prints its version and number of services, or why it is refused.
+    /// Exit code 0 = valid, 1 = not valid.
+    Check {
+        /// The catalogue JSON file.
+        file: PathBuf,
     },
 }
 
@@ -95,6 +120,24 @@ fn main() -> ExitCode {
         },
         Command::Verify { file, trust, lang } => verify(&file, trust, parse_lang(&lang)),
         Command::Nik { nik, lang } => nik_command(&nik, parse_lang(&lang)),
+        Command::Catalogue { command } => {
+            let (name, result) = match command {
+                CatalogueCommand::Publish { data, file } => {
+                    ("publish", catalogue_publish(&data, &file))
+                }
+                CatalogueCommand::Check { file } => ("check", catalogue_check(&file)),
+            };
+            match result {
+                Ok(message) => {
+                    println!("{message}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("loket catalogue {name}: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Bench { quick, json } => match bench::run(quick, json.as_deref()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -144,8 +187,102 @@ fn serve(data: &Path, addr: &str, district: &str, demo: bool) -> anyhow::Result<
             state.key.key_id()
         );
         println!("Trust list: {}", data.join("trust.json").display());
-        loket_backoffice::serve(listener, state).await
+        loket_backoffice::serve_with_data_dir(listener, state, data).await
     })
+}
+
+/// Reads and validates a catalogue file as `publish` and the back office's signing require:
+/// valid content and a `YYYY.MM.N` version.
+fn read_catalogue(file: &Path) -> anyhow::Result<(String, loket_catalogue::Catalogue)> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("berkas {} tidak dapat dibaca", file.display()))?;
+    // The error's text already includes its cause; a context chain would print it twice.
+    let catalogue = loket_catalogue::parse_catalogue(&text)
+        .map_err(|e| anyhow::anyhow!("katalog {} tidak valid: {e}", file.display()))?;
+    if loket_catalogue::parse_version(catalogue.version()).is_none() {
+        anyhow::bail!(
+            "katalog {} tidak valid: versi \"{}\" harus berformat YYYY.MM.N (mis. 2026.11.1)",
+            file.display(),
+            catalogue.version()
+        );
+    }
+    Ok((text, catalogue))
+}
+
+fn catalogue_check(file: &Path) -> anyhow::Result<String> {
+    let (_, catalogue) = read_catalogue(file)?;
+    Ok(format!(
+        "Katalog valid: versi {}, {} layanan",
+        catalogue.version(),
+        catalogue.services().len()
+    ))
+}
+
+fn catalogue_publish(data: &Path, file: &Path) -> anyhow::Result<String> {
+    let (text, catalogue) = read_catalogue(file)?;
+    let target = data.join(loket_backoffice::PUBLISHED_CATALOGUE_FILE);
+
+    // What villages get now: the published file if valid and newer, else the embedded one.
+    let embedded = loket_catalogue::catalogue().version().to_string();
+    let mut current = (embedded.clone(), "tertanam dalam aplikasi".to_string());
+    match std::fs::read_to_string(&target) {
+        Ok(published) => match loket_catalogue::parse_catalogue(&published) {
+            Ok(p) if loket_catalogue::is_newer_version(p.version(), &embedded) => {
+                current = (p.version().to_string(), target.display().to_string());
+            }
+            Ok(_) => {}
+            // The server cannot serve a broken file; replacing it is the repair.
+            Err(e) => eprintln!(
+                "Peringatan: katalog terbit {} tidak valid ({e}); akan diganti.",
+                target.display()
+            ),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e).with_context(|| format!("membaca {}", target.display()));
+        }
+    }
+    if !loket_catalogue::is_newer_version(catalogue.version(), &current.0) {
+        anyhow::bail!(
+            "versi {} tidak lebih baru dari katalog yang sudah terbit (versi {}, {}); naikkan `version` (YYYY.MM.N)",
+            catalogue.version(),
+            current.0,
+            current.1
+        );
+    }
+
+    std::fs::create_dir_all(data).with_context(|| format!("membuat {}", data.display()))?;
+    write_atomically(&target, text.as_bytes())
+        .with_context(|| format!("menulis {}", target.display()))?;
+    Ok(format!(
+        "Katalog versi {} ({} layanan) diterbitkan: {}\nDesa menerimanya pada sinkronisasi berikutnya.",
+        catalogue.version(),
+        catalogue.services().len(),
+        target.display()
+    ))
+}
+
+/// Writes a temporary file beside `target`, syncs it and renames it over `target`, so the
+/// server reading per request sees the old file or the new one, never half of one.
+fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, target)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result?;
+    // Make the rename itself durable (directories cannot be opened this way on Windows).
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 fn verify(file: &Path, trust: Option<PathBuf>, lang: Lang) -> ExitCode {

@@ -1,7 +1,8 @@
-//! The KTP-el baru application: the form as typed, its validation, and the typed result that is
-//! stored, synced and printed.
+//! The applicant every service starts from: the identity form as typed, its validation, and the
+//! typed result that is stored, synced and printed. Service-specific fields and requirements are
+//! catalogue data (`loket-catalogue`).
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::{Field, Finding, FindingCode, Lang, Severity};
@@ -30,28 +31,78 @@ impl Sex {
     }
 }
 
-/// The services Loket can take; a stable code travels with every application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServiceCode {
-    /// KTP-el baru (Perpres 96/2018 Ps 14–15).
-    KtpElBaru,
-}
+/// A service's stable code from the catalogue (e.g. `akta_kelahiran`). The catalogue is data and
+/// may grow, so the code is a checked string, not an enum; names come from the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ServiceCode(String);
+
+/// A service code that is not lowercase snake_case of 1–40 characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("kode layanan tidak valid: {0:?}")]
+pub struct BadServiceCode(pub String);
 
 impl ServiceCode {
-    /// The service's name as residents know it.
-    pub fn label(self, _lang: Lang) -> &'static str {
-        match self {
-            ServiceCode::KtpElBaru => "KTP-el baru",
+    /// Accepts lowercase snake_case (`[a-z0-9_]`, starting with a letter), 1–40 characters.
+    pub fn parse(code: &str) -> Result<ServiceCode, BadServiceCode> {
+        let ok = (1..=40).contains(&code.len())
+            && code.starts_with(|c: char| c.is_ascii_lowercase())
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if ok {
+            Ok(ServiceCode(code.to_string()))
+        } else {
+            Err(BadServiceCode(code.to_string()))
         }
     }
 
     /// The stable wire code.
-    pub fn code(self) -> &'static str {
-        match self {
-            ServiceCode::KtpElBaru => "ktp_el_baru",
-        }
+    pub fn code(&self) -> &str {
+        &self.0
     }
+}
+
+impl TryFrom<String> for ServiceCode {
+    type Error = BadServiceCode;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        ServiceCode::parse(&s)
+    }
+}
+
+impl From<ServiceCode> for String {
+    fn from(c: ServiceCode) -> String {
+        c.0
+    }
+}
+
+impl std::fmt::Display for ServiceCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One requirement slot the operator filled: a document id (`witness#2` when several are
+/// needed) and, for papers, the scanned pages that show it; in-person checks have none.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ProvidedDocument {
+    /// Catalogue document id, with `#n` when the document is needed more than once.
+    pub slot: String,
+    /// The scanned pages, in order, for papers; empty for ticked checks (e.g. biometric
+    /// recording).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<ScanRef>,
+}
+
+/// One stored scanned page, named by content so it is never stored or sent twice.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ScanRef {
+    /// SHA-256 of the stored (compressed) bytes, lowercase hex.
+    pub sha256: String,
+    /// Stored size in bytes.
+    pub size: u64,
+    /// `image/jpeg` (pages are normalised to grayscale JPEG on intake).
+    pub media_type: String,
 }
 
 /// Where an application stands, as both the village and the back office see it.
@@ -103,7 +154,7 @@ impl ApplicationStatus {
 
 /// The form exactly as the operator typed it; nothing here is trusted yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KtpElBaruForm {
+pub struct ApplicantForm {
     /// NIK as typed.
     pub nik: String,
     /// Nama lengkap.
@@ -122,7 +173,7 @@ pub struct KtpElBaruForm {
 
 /// A KTP-el baru application that passed every error-level rule: what is stored and synced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KtpElBaru {
+pub struct Applicant {
     /// The applicant's NIK.
     pub nik: Nik,
     /// Normalised name (single spaces).
@@ -143,7 +194,7 @@ pub struct KtpElBaru {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// The typed application, present exactly when `errors` is empty.
-    pub value: Option<KtpElBaru>,
+    pub value: Option<Applicant>,
     /// Blocking findings.
     pub errors: Vec<Finding>,
     /// Findings the operator should look at.
@@ -152,7 +203,8 @@ pub struct Report {
     pub nik_info: Option<NikInfo>,
 }
 
-fn normalise_phone(input: &str) -> Option<String> {
+/// An Indonesian phone number in national form `08…`, from any common way of writing it.
+pub fn normalise_phone(input: &str) -> Option<String> {
     let digits: String = input
         .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
@@ -171,7 +223,7 @@ fn normalise_phone(input: &str) -> Option<String> {
 }
 
 /// Validates a KTP-el baru form against the NIK, name and form rules, as of `today`.
-pub fn validate_ktp_el_baru(form: &KtpElBaruForm, today: NaiveDate) -> Report {
+pub fn validate_applicant(form: &ApplicantForm, today: NaiveDate) -> Report {
     let mut findings = Vec::new();
     let (nik_info, nik_findings) = check_nik(&form.nik, today);
     findings.extend(nik_findings);
@@ -195,15 +247,11 @@ pub fn validate_ktp_el_baru(form: &KtpElBaruForm, today: NaiveDate) -> Report {
             Field::BirthDate,
             FindingCode::BirthDateFuture,
         )),
-        Some(d) => {
-            if age_on(d, today) < 17 {
-                findings.push(Finding::warning(Field::BirthDate, FindingCode::UnderAge));
-            }
-        }
+        Some(_) => {}
     }
     let sex = match form.sex.trim() {
-        "male" | "L" => Some(Sex::Male),
-        "female" | "P" => Some(Sex::Female),
+        "male" | "L" | "laki_laki" => Some(Sex::Male),
+        "female" | "P" | "perempuan" => Some(Sex::Female),
         _ => {
             findings.push(Finding::error(Field::Sex, FindingCode::SexMissing));
             None
@@ -242,7 +290,7 @@ pub fn validate_ktp_el_baru(form: &KtpElBaruForm, today: NaiveDate) -> Report {
         .partition(|f| f.severity == Severity::Error);
     let value = match (&nik_info, birth_date, sex, phone) {
         (Some(info), Some(birth_date), Some(sex), Some(phone)) if errors.is_empty() => {
-            Some(KtpElBaru {
+            Some(Applicant {
                 nik: info.nik.clone(),
                 full_name,
                 birth_place,
@@ -262,14 +310,6 @@ pub fn validate_ktp_el_baru(form: &KtpElBaruForm, today: NaiveDate) -> Report {
     }
 }
 
-fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
-    let mut age = today.year() - birth.year();
-    if (today.month(), today.day()) < (birth.month(), birth.day()) {
-        age -= 1;
-    }
-    age
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,8 +318,8 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
     }
 
-    fn good() -> KtpElBaruForm {
-        KtpElBaruForm {
+    fn good() -> ApplicantForm {
+        ApplicantForm {
             nik: "7315015507050003".into(),
             full_name: "Andi  Tenri Ajeng".into(),
             birth_place: "Pinrang".into(),
@@ -296,7 +336,7 @@ mod tests {
 
     #[test]
     fn a_good_form_validates_and_normalises() {
-        let r = validate_ktp_el_baru(&good(), today());
+        let r = validate_applicant(&good(), today());
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         assert!(r.warnings.is_empty(), "{:?}", r.warnings);
         let v = r.value.unwrap();
@@ -309,7 +349,7 @@ mod tests {
         let mut f = good();
         f.birth_date = "2005-07-16".into();
         f.sex = "male".into();
-        let r = validate_ktp_el_baru(&f, today());
+        let r = validate_applicant(&f, today());
         assert!(r.errors.is_empty());
         assert_eq!(
             codes(&r.warnings),
@@ -323,7 +363,7 @@ mod tests {
 
     #[test]
     fn every_missing_field_is_reported_at_once() {
-        let r = validate_ktp_el_baru(&KtpElBaruForm::default(), today());
+        let r = validate_applicant(&ApplicantForm::default(), today());
         assert_eq!(
             codes(&r.errors),
             [
@@ -342,20 +382,38 @@ mod tests {
     fn phone_is_optional_but_checked_when_given() {
         let mut f = good();
         f.phone = "  ".into();
-        let r = validate_ktp_el_baru(&f, today());
+        let r = validate_applicant(&f, today());
         assert_eq!(r.value.unwrap().phone, "");
         f.phone = "12345".into();
-        let r = validate_ktp_el_baru(&f, today());
+        let r = validate_applicant(&f, today());
         assert_eq!(codes(&r.errors), [FindingCode::PhoneInvalid]);
     }
 
     #[test]
-    fn under_seventeen_warns() {
+    fn catalogue_sex_values_are_accepted() {
         let mut f = good();
-        f.nik = "7315015507100003".into();
-        f.birth_date = "2010-07-15".into();
-        let r = validate_ktp_el_baru(&f, today());
-        assert_eq!(codes(&r.warnings), [FindingCode::UnderAge]);
+        f.sex = "perempuan".into();
+        assert_eq!(
+            validate_applicant(&f, today()).value.unwrap().sex,
+            Sex::Female
+        );
+        f.sex = "laki_laki".into();
+        let r = validate_applicant(&f, today());
+        assert_eq!(codes(&r.warnings), [FindingCode::NikSexMismatch]);
+    }
+
+    #[test]
+    fn service_codes_are_snake_case() {
+        assert_eq!(
+            ServiceCode::parse("akta_kelahiran").unwrap().code(),
+            "akta_kelahiran"
+        );
+        for bad in ["", "Akta", "akta-kelahiran", "1akta", "akta kelahiran"] {
+            assert!(ServiceCode::parse(bad).is_err(), "{bad:?}");
+        }
+        let json = serde_json::to_string(&ServiceCode::parse("kia").unwrap()).unwrap();
+        assert_eq!(json, "\"kia\"");
+        assert!(serde_json::from_str::<ServiceCode>("\"KIA\"").is_err());
     }
 
     #[test]

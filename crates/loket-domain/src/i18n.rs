@@ -108,12 +108,26 @@ pub enum FindingCode {
     BirthDateMissing,
     /// The date of birth cannot be in the future.
     BirthDateFuture,
-    /// The applicant is under 17: a KTP-el then requires being or having been married.
-    UnderAge,
     /// Choose the sex.
     SexMissing,
     /// The address is required.
     AddressEmpty,
+    /// An e-mail address needs a name, an @ and a domain.
+    EmailInvalid,
+    /// A region code must be a 10-digit desa/kelurahan code of the 2025 decree.
+    RegionCodeUnknown,
+    /// A required field of the service form is empty.
+    Required,
+    /// A date field does not hold a calendar date.
+    DateInvalid,
+    /// A date field (birth, death, marriage…) lies in the future.
+    DateFuture,
+    /// A select field holds a value the catalogue does not offer.
+    OptionInvalid,
+    /// A number field does not hold a whole number.
+    NumberInvalid,
+    /// A text field is longer than any real value (a paste gone wrong).
+    TextTooLong,
     /// The phone must be an Indonesian number, e.g. 081234567890.
     PhoneInvalid,
 }
@@ -233,9 +247,28 @@ impl FindingCode {
                 "Tanggal lahir tidak boleh di masa depan.",
                 "The date of birth cannot be in the future.",
             ),
-            UnderAge => (
-                "Pemohon belum 17 tahun: KTP-el hanya untuk yang sudah/pernah kawin. Pastikan status kawin.",
-                "The applicant is under 17: a KTP-el then requires being or having been married.",
+            Required => ("Wajib diisi.", "Required."),
+            EmailInvalid => (
+                "Alamat email tidak valid, contoh: nama@contoh.id.",
+                "Not a valid e-mail address, e.g. name@example.id.",
+            ),
+            RegionCodeUnknown => (
+                "Kode wilayah harus 10 angka kode desa/kelurahan yang terdaftar (Kepmendagri 2025).",
+                "The region code must be a registered 10-digit village code (2025 decree).",
+            ),
+            DateInvalid => (
+                "Tanggal tidak valid; pilih dari kalender.",
+                "Not a valid date; pick it from the calendar.",
+            ),
+            DateFuture => (
+                "Tanggal tidak boleh di masa depan.",
+                "The date cannot be in the future.",
+            ),
+            OptionInvalid => ("Pilih salah satu pilihan.", "Choose one of the options."),
+            NumberInvalid => ("Isi dengan angka bulat.", "Enter a whole number."),
+            TextTooLong => (
+                "Terlalu panjang (maksimum 200 huruf).",
+                "Too long (200 characters at most).",
             ),
             SexMissing => ("Pilih jenis kelamin.", "Choose the sex."),
             AddressEmpty => ("Alamat wajib diisi.", "The address is required."),
@@ -263,7 +296,8 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub(crate) fn error(field: Field, code: FindingCode) -> Self {
+    /// A blocking finding.
+    pub fn error(field: Field, code: FindingCode) -> Self {
         Finding {
             field,
             code,
@@ -271,7 +305,8 @@ impl Finding {
         }
     }
 
-    pub(crate) fn warning(field: Field, code: FindingCode) -> Self {
+    /// A finding that only warns.
+    pub fn warning(field: Field, code: FindingCode) -> Self {
         Finding {
             field,
             code,

@@ -13,7 +13,8 @@ mod region;
 mod tracking;
 
 pub use application::{
-    validate_ktp_el_baru, ApplicationStatus, KtpElBaru, KtpElBaruForm, Report, ServiceCode, Sex,
+    normalise_phone, validate_applicant, Applicant, ApplicantForm, ApplicationStatus,
+    BadServiceCode, ProvidedDocument, Report, ScanRef, ServiceCode, Sex,
 };
 pub use i18n::{Field, Finding, FindingCode, Lang, Severity};
 pub use kk::{check_nomor_kk, NomorKk};

@@ -4,7 +4,7 @@
 use krilla::color::luma;
 use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::num::NormalizedF32;
-use krilla::paint::{Fill, FillRule, Stroke};
+use krilla::paint::{Fill, FillRule, LineCap, LineJoin, Stroke};
 use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
 use qrcode::{Color, EcLevel, QrCode};
@@ -15,8 +15,6 @@ use crate::PrintError;
 pub const MM: f32 = 72.0 / 25.4;
 /// A4 portrait in points.
 pub const A4: (f32, f32) = (595.28, 841.89);
-/// A5 portrait in points.
-pub const A5: (f32, f32) = (419.53, 595.28);
 /// Quiet zone around the QR symbol, in modules (ISO/IEC 18004 minimum).
 pub const QR_QUIET_ZONE: usize = 4;
 
@@ -114,6 +112,8 @@ pub enum Align {
     Left,
     /// `x` is the centre.
     Center,
+    /// `x` is the right edge.
+    Right,
 }
 
 /// A page surface plus fonts: the only drawing API the templates use.
@@ -153,6 +153,7 @@ impl<'s, 'p> Canvas<'s, 'p> {
         let x = match align {
             Align::Left => x,
             Align::Center => x - w / 2.0,
+            Align::Right => x - w,
         };
         let font = if bold {
             self.fonts.bold.clone()
@@ -224,6 +225,43 @@ impl<'s, 'p> Canvas<'s, 'p> {
                 self.surface.draw_path(&path);
                 self.surface.set_stroke(None);
             }
+        }
+    }
+
+    /// Strokes an open polyline through `points` with round caps and joins (e.g. a check mark).
+    pub fn polyline(&mut self, points: &[(f32, f32)], width: f32) {
+        let Some(((x0, y0), rest)) = points.split_first() else {
+            return;
+        };
+        let mut pb = PathBuilder::new();
+        pb.move_to(*x0, *y0);
+        for (x, y) in rest {
+            pb.line_to(*x, *y);
+        }
+        if let Some(path) = pb.finish() {
+            self.surface.set_fill(None);
+            self.surface.set_stroke(Some(Stroke {
+                paint: luma::Color::black().into(),
+                width,
+                line_cap: LineCap::Round,
+                line_join: LineJoin::Round,
+                ..Default::default()
+            }));
+            self.surface.draw_path(&path);
+            self.surface.set_stroke(None);
+        }
+    }
+
+    /// A square check box of side `size` with its top-left corner at (`x`, `y`), with a check
+    /// mark drawn as vector lines when `checked` (no font glyph, so any printer shows it).
+    pub fn check_box(&mut self, x: f32, y: f32, size: f32, checked: bool) {
+        self.stroke_rect(x, y, size, size, (size * 0.09).max(0.6));
+        if checked {
+            let p = |fx: f32, fy: f32| (x + fx * size, y + fy * size);
+            self.polyline(
+                &[p(0.2, 0.52), p(0.42, 0.76), p(0.82, 0.22)],
+                (size * 0.16).max(0.9),
+            );
         }
     }
 

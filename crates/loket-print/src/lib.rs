@@ -1,8 +1,10 @@
 //! Deterministic PDF rendering of Loket receipts and signed documents, and offline
 //! verification of PDF/PNG/JPEG files that carry a Loket QR code.
 //!
-//! - [`render_receipt`]: A5 "TANDA TERIMA PERMOHONAN" given to the resident at the village
-//!   front office. It carries no QR code: only signed documents do (DOMAIN.md §8).
+//! - [`render_receipt`]: A4 "TANDA TERIMA PERMOHONAN" given to the resident at the village
+//!   front office, for any service: resident, the service's own data, the requirement
+//!   checklist, tracking number and expected date; [`render_receipt_thermal`] is the same on a
+//!   58 mm roll. Receipts carry no QR code: only signed documents do (DOMAIN.md §8).
 //! - [`render_document`]: A4 "SURAT KETERANGAN" with the signed `LK1:` QR code (vector,
 //!   EC level M, 4-module quiet zone, 30 mm square).
 //! - [`verify_file_bytes`]: finds QR codes in a PDF (rasterised with hayro) or an image
@@ -21,7 +23,7 @@ mod text;
 
 pub use dates::{format_date_id, format_datetime_id};
 pub use document::{render_document, DocumentData};
-pub use receipt::{render_receipt, render_receipt_thermal, ReceiptData};
+pub use receipt::{render_receipt, render_receipt_thermal, ReceiptData, ReceiptRequirement};
 pub use scan::{decode_qr_texts, rasterize_pdf, verify_file_bytes, FileVerdict, ScanError};
 pub use text::extract_pdf_text_lines;
 

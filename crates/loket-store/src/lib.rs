@@ -13,16 +13,24 @@
 
 mod audit;
 pub mod keyring;
+mod residents;
+mod scans;
 mod schema;
 
 pub use audit::{AuditAction, AuditChainBroken, AuditEntry};
 pub use keyring::{DatabaseKey, KdfParams, Keyring, KeyringError, LoginError, Operator};
+pub use residents::Resident;
+pub use scans::NewScan;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use loket_domain::{ApplicationStatus, KtpElBaru, RegionCode, ServiceCode, TrackingNumber};
+use loket_domain::{
+    Applicant, ApplicationStatus, ProvidedDocument, RegionCode, ScanRef, ServiceCode,
+    TrackingNumber,
+};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::Path;
 use uuid::Uuid;
 
@@ -44,6 +52,12 @@ pub enum StoreError {
     /// The laptop has used all tracking numbers of the day.
     #[error(transparent)]
     Tracking(#[from] loket_domain::TrackingNumberError),
+    /// An application refers to a scan this laptop does not hold (attached, then purged).
+    #[error("pindaian untuk {slot} tidak ada lagi; lampirkan ulang")]
+    MissingScan {
+        /// The requirement slot whose scan is missing.
+        slot: String,
+    },
     /// A document's bytes do not match the hash the back office announced.
     #[error("dokumen yang diterima rusak (hash tidak cocok)")]
     DocumentHashMismatch,
@@ -67,8 +81,14 @@ pub struct StoredApplication {
     pub tracking_number: String,
     /// Which service.
     pub service: ServiceCode,
-    /// The validated form.
-    pub data: KtpElBaru,
+    /// The catalogue version the application was captured under; it keeps it for good.
+    pub catalogue_version: String,
+    /// The validated applicant.
+    pub data: Applicant,
+    /// The service's own fields, validated and normalised, by catalogue field id.
+    pub fields: BTreeMap<String, String>,
+    /// The requirement documents provided, with their scans.
+    pub provided: Vec<ProvidedDocument>,
     /// Operator who captured it.
     pub operator: String,
     /// When it was captured, with the laptop's UTC offset.
@@ -105,6 +125,34 @@ pub struct ApplicationQuery {
     pub from: Option<NaiveDate>,
     /// Captured on or before this (laptop-local) date.
     pub to: Option<NaiveDate>,
+}
+
+/// An application the operator is about to register, already checked against its catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApplication {
+    /// Which service.
+    pub service: ServiceCode,
+    /// The catalogue version it was checked against.
+    pub catalogue_version: String,
+    /// The validated applicant.
+    pub applicant: Applicant,
+    /// The service's validated fields.
+    pub fields: BTreeMap<String, String>,
+    /// Provided documents; every scan must already be stored with [`VillageStore::put_scan`].
+    pub provided: Vec<ProvidedDocument>,
+}
+
+impl NewApplication {
+    /// An application of `service` with no service fields or documents yet, to fill in.
+    pub fn new(service: ServiceCode, catalogue_version: &str, applicant: Applicant) -> Self {
+        NewApplication {
+            service,
+            catalogue_version: catalogue_version.to_string(),
+            applicant,
+            fields: BTreeMap::new(),
+            provided: Vec::new(),
+        }
+    }
 }
 
 /// A status change reported by the back office, to apply locally.
@@ -239,11 +287,13 @@ impl VillageStore {
         Ok(())
     }
 
-    /// Records a validated application and queues it for sync, in one transaction.
+    /// Records a validated application and queues it for sync, in one transaction: the daily
+    /// counter, the application, its scan references, the residents it names, the outbox item
+    /// and the audit entry commit together or not at all.
     pub fn register(
         &mut self,
         device: &DeviceIdentity,
-        data: &KtpElBaru,
+        new: &NewApplication,
         operator: &str,
         now: DateTime<FixedOffset>,
         id: Uuid,
@@ -251,6 +301,15 @@ impl VillageStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for p in &new.provided {
+            for page in &p.pages {
+                if scans::reference(&tx, &page.sha256)?.is_none() {
+                    return Err(StoreError::MissingScan {
+                        slot: p.slot.clone(),
+                    });
+                }
+            }
+        }
         let day = now.date_naive();
         let counter: u32 = tx.query_row(
             "INSERT INTO daily_counters(day, last) VALUES (?1, 1)
@@ -260,20 +319,32 @@ impl VillageStore {
             |r| r.get(0),
         )?;
         let tracking = TrackingNumber::new(&device.village, device.device_no, day, counter)?;
-        let data_json =
-            serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         tx.execute(
-            "INSERT INTO applications(id, tracking_number, service, data, operator, captured_at, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued')",
+            "INSERT INTO applications(id, tracking_number, service, data, operator, captured_at,
+                                      status, catalogue_version, fields, provided)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9)",
             params![
                 id.to_string(),
                 tracking.as_str(),
-                ServiceCode::KtpElBaru.code(),
-                data_json,
+                new.service.code(),
+                to_json(&new.applicant)?,
                 operator,
                 now.to_rfc3339(),
+                new.catalogue_version,
+                to_json(&new.fields)?,
+                to_json(&new.provided)?,
             ],
         )?;
+        for p in &new.provided {
+            for (n, page) in p.pages.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO application_scans(application_id, slot, sha256)
+                     VALUES (?1, ?2, ?3)",
+                    params![id.to_string(), format!("{}/{}", p.slot, n + 1), page.sha256],
+                )?;
+            }
+        }
+        residents::learn(&tx, &new.applicant, &new.fields, now)?;
         tx.execute(
             "INSERT INTO outbox(application_id, state, attempts) VALUES (?1, 'queued', 0)",
             [id.to_string()],
@@ -281,6 +352,50 @@ impl VillageStore {
         audit::append(&tx, operator, AuditAction::Created, &id.to_string(), now)?;
         tx.commit()?;
         self.application(id)
+    }
+
+    /// Stores a processed scan (once per content) so a form can refer to it by hash; a scan no
+    /// application refers to is purged later by [`VillageStore::purge_unreferenced_scans`].
+    pub fn put_scan(
+        &mut self,
+        scan: &NewScan,
+        now: DateTime<FixedOffset>,
+    ) -> Result<ScanRef, StoreError> {
+        scans::put(&self.conn, scan, now)
+    }
+
+    /// A stored scan's reference, if this laptop holds it.
+    pub fn scan(&self, sha256: &str) -> Result<Option<ScanRef>, StoreError> {
+        scans::reference(&self.conn, sha256)
+    }
+
+    /// A stored scan's bytes, for viewing or upload.
+    pub fn scan_bytes(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        scans::column(&self.conn, sha256, "bytes")
+    }
+
+    /// A stored scan's thumbnail (JPEG), for the checklist.
+    pub fn scan_thumbnail(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        scans::column(&self.conn, sha256, "thumbnail")
+    }
+
+    /// Deletes scans attached to forms that were never saved, added before `before`.
+    pub fn purge_unreferenced_scans(
+        &mut self,
+        before: DateTime<FixedOffset>,
+    ) -> Result<usize, StoreError> {
+        scans::purge_unreferenced(&self.conn, before)
+    }
+
+    /// Residents known on this laptop whose NIK starts with, or name contains, `text`, or whose
+    /// family card is exactly `text`; at most `limit`.
+    pub fn find_residents(&self, text: &str, limit: usize) -> Result<Vec<Resident>, StoreError> {
+        residents::find(&self.conn, text, limit)
+    }
+
+    /// Everyone known on this laptop under one family card (KK), oldest first.
+    pub fn household(&self, nomor_kk: &str) -> Result<Vec<Resident>, StoreError> {
+        residents::household(&self.conn, nomor_kk)
     }
 
     /// One application by id.
@@ -333,7 +448,7 @@ impl VillageStore {
                 params![
                     text,
                     q.status.map(|s| s.code()),
-                    q.service.map(|s| s.code()),
+                    q.service.as_ref().map(|s| s.code()),
                     q.from.map(|d| d.to_string()),
                     q.to.map(|d| d.to_string()),
                 ],
@@ -514,17 +629,26 @@ impl VillageStore {
     }
 }
 
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 /// Lower-case hex, for hashes shown and compared across the wire.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 const SELECT_APP: &str = "SELECT id, tracking_number, service, data, operator, captured_at, status,
-    reason, doc_number, doc_issued_on, doc_pdf IS NOT NULL FROM applications";
+    reason, doc_number, doc_issued_on, doc_pdf IS NOT NULL, catalogue_version, fields, provided
+    FROM applications";
 
 struct RawApp {
     id: String,
     tracking_number: String,
+    service: String,
+    catalogue_version: String,
+    fields: String,
+    provided: String,
     data: String,
     operator: String,
     captured_at: String,
@@ -539,6 +663,10 @@ fn row_to_raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawApp> {
     Ok(RawApp {
         id: r.get(0)?,
         tracking_number: r.get(1)?,
+        service: r.get(2)?,
+        catalogue_version: r.get(11)?,
+        fields: r.get(12)?,
+        provided: r.get(13)?,
         data: r.get(3)?,
         operator: r.get(4)?,
         captured_at: r.get(5)?,
@@ -568,12 +696,16 @@ impl RawApp {
         };
         Ok(StoredApplication {
             id: parse_uuid(&self.id)?,
-            service: ServiceCode::KtpElBaru,
+            service: ServiceCode::parse(&self.service).map_err(|_| corrupt("service"))?,
             data: serde_json::from_str(&self.data).map_err(|_| corrupt("form data"))?,
+            fields: serde_json::from_str(&self.fields).map_err(|_| corrupt("service fields"))?,
+            provided: serde_json::from_str(&self.provided)
+                .map_err(|_| corrupt("provided documents"))?,
             captured_at: DateTime::parse_from_rfc3339(&self.captured_at)
                 .map_err(|_| corrupt("capture time"))?,
             status: ApplicationStatus::from_code(&self.status).ok_or_else(|| corrupt("status"))?,
             tracking_number: self.tracking_number,
+            catalogue_version: self.catalogue_version,
             operator: self.operator,
             reason: self.reason,
             document,

@@ -36,6 +36,40 @@ const MIGRATIONS: &[&str] = &[
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL
      );",
+    // 3: every service (catalogue version, service fields, provided documents), scans stored
+    // content-addressed inside the encrypted database, and residents known on this laptop.
+    "ALTER TABLE applications ADD COLUMN catalogue_version TEXT NOT NULL DEFAULT '2026.11.1';
+     ALTER TABLE applications ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
+     ALTER TABLE applications ADD COLUMN provided TEXT NOT NULL DEFAULT '[]';
+     CREATE INDEX applications_service ON applications(service);
+     CREATE TABLE scans (
+        sha256 TEXT PRIMARY KEY,
+        media_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        pages INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        thumbnail BLOB NOT NULL,
+        added_at TEXT NOT NULL
+     );
+     CREATE TABLE application_scans (
+        application_id TEXT NOT NULL REFERENCES applications(id),
+        slot TEXT NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES scans(sha256),
+        PRIMARY KEY (application_id, slot)
+     );
+     CREATE INDEX application_scans_sha ON application_scans(sha256);
+     CREATE TABLE residents (
+        nik TEXT PRIMARY KEY,
+        full_name TEXT NOT NULL,
+        birth_place TEXT,
+        birth_date TEXT,
+        sex TEXT,
+        address TEXT,
+        phone TEXT,
+        nomor_kk TEXT,
+        updated_at TEXT NOT NULL
+     );
+     CREATE INDEX residents_kk ON residents(nomor_kk);",
 ];
 
 pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {

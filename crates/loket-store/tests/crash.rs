@@ -11,8 +11,8 @@
 //! Set `LOKET_CRASH_SEED=<u64>` to replay a particular sequence of kill times.
 
 use chrono::{DateTime, Duration as ChronoDuration, FixedOffset, NaiveDate};
-use loket_domain::{validate_ktp_el_baru, KtpElBaru, KtpElBaruForm, RegionCode};
-use loket_store::{DatabaseKey, DeviceIdentity, VillageStore};
+use loket_domain::{validate_applicant, Applicant, ApplicantForm, RegionCode, ServiceCode};
+use loket_store::{DatabaseKey, DeviceIdentity, NewApplication, VillageStore};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -36,8 +36,16 @@ fn device() -> DeviceIdentity {
     }
 }
 
-fn sample() -> KtpElBaru {
-    let form = KtpElBaruForm {
+fn sample() -> NewApplication {
+    NewApplication::new(
+        ServiceCode::parse("ktp_el_baru").unwrap(),
+        "2026.11.1",
+        applicant(),
+    )
+}
+
+fn applicant() -> Applicant {
+    let form = ApplicantForm {
         nik: "7315015507050003".into(),
         full_name: "Andi Tenri Ajeng".into(),
         birth_place: "Pinrang".into(),
@@ -46,7 +54,7 @@ fn sample() -> KtpElBaru {
         address: "Massulowalie".into(),
         phone: "081234567890".into(),
     };
-    validate_ktp_el_baru(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
+    validate_applicant(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
         .value
         .unwrap()
 }

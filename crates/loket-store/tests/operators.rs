@@ -1,10 +1,10 @@
 //! Operator accounts and encryption at rest: the keyring unwraps the SQLCipher key.
 
 use chrono::{DateTime, NaiveDate};
-use loket_domain::{validate_ktp_el_baru, KtpElBaruForm, RegionCode};
+use loket_domain::{validate_applicant, ApplicantForm, RegionCode, ServiceCode};
 use loket_store::{
-    DatabaseKey, DeviceIdentity, KdfParams, Keyring, KeyringError, LoginError, StoreError,
-    VillageStore,
+    DatabaseKey, DeviceIdentity, KdfParams, Keyring, KeyringError, LoginError, NewApplication,
+    StoreError, VillageStore,
 };
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 const RESIDENT: &str = "Andi Tenri Ajeng";
 
 fn register_one(store: &mut VillageStore, operator: &str) {
-    let form = KtpElBaruForm {
+    let form = ApplicantForm {
         nik: "7315015507050003".into(),
         full_name: RESIDENT.into(),
         birth_place: "Pinrang".into(),
@@ -22,7 +22,7 @@ fn register_one(store: &mut VillageStore, operator: &str) {
         address: "Massulowalie".into(),
         phone: "081234567890".into(),
     };
-    let value = validate_ktp_el_baru(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
+    let value = validate_applicant(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
         .value
         .unwrap();
     let device = DeviceIdentity {
@@ -32,7 +32,11 @@ fn register_one(store: &mut VillageStore, operator: &str) {
     store
         .register(
             &device,
-            &value,
+            &NewApplication::new(
+                ServiceCode::parse("ktp_el_baru").unwrap(),
+                "2026.11.1",
+                value,
+            ),
             operator,
             DateTime::parse_from_rfc3339("2026-11-22T09:00:00+08:00").unwrap(),
             Uuid::from_u128(1),

@@ -3,8 +3,8 @@
 //! No timing assertions here; `loket bench` measures speed.
 
 use chrono::{DateTime, Duration, NaiveDate};
-use loket_domain::{validate_ktp_el_baru, KtpElBaru, KtpElBaruForm, RegionCode};
-use loket_store::{DatabaseKey, DeviceIdentity, VillageStore};
+use loket_domain::{validate_applicant, Applicant, ApplicantForm, RegionCode, ServiceCode};
+use loket_store::{DatabaseKey, DeviceIdentity, NewApplication, VillageStore};
 use std::collections::HashSet;
 use std::path::Path;
 use uuid::Uuid;
@@ -31,7 +31,7 @@ const LAST: &[&str] = &[
 
 /// A valid KTP-el form that differs for every `i`: name, and a NIK whose birth date, sex and
 /// serial agree with the declared ones.
-fn applicant(i: u64) -> KtpElBaru {
+fn applicant(i: u64) -> Applicant {
     let female = i & 1 == 0;
     let day = 1 + (i % 28) as u32;
     let month = 1 + ((i / 28) % 12) as u32;
@@ -42,7 +42,7 @@ fn applicant(i: u64) -> KtpElBaru {
         "731501{nik_day:02}{month:02}{:02}{serial:04}",
         year.rem_euclid(100)
     );
-    let form = KtpElBaruForm {
+    let form = ApplicantForm {
         nik,
         full_name: format!(
             "{} {}",
@@ -55,7 +55,7 @@ fn applicant(i: u64) -> KtpElBaru {
         address: format!("Dusun {} RT {:03}", 1 + i % 5, 1 + i % 17),
         phone: format!("0812{:08}", i),
     };
-    let report = validate_ktp_el_baru(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+    let report = validate_applicant(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
     report
         .value
         .unwrap_or_else(|| panic!("applicant {i} invalid: {:?}", report.errors))
@@ -82,6 +82,7 @@ fn ten_thousand_applications_list_newest_first_and_queue_oldest_first() {
     };
     let base = DateTime::parse_from_rfc3339("2024-01-02T08:00:00+08:00").unwrap();
     let mut ids = Vec::with_capacity(N as usize);
+    let ktp = ServiceCode::parse("ktp_el_baru").unwrap();
     {
         let mut store = open_store(&path);
         for i in 0..N {
@@ -90,7 +91,13 @@ fn ten_thousand_applications_list_newest_first_and_queue_oldest_first() {
                 + Duration::minutes((i % PER_DAY) as i64 * 10);
             let id = Uuid::from_u128(0x1000_0000 + u128::from(i));
             let app = store
-                .register(&device, &applicant(i), "op", now, id)
+                .register(
+                    &device,
+                    &NewApplication::new(ktp.clone(), "2026.11.1", applicant(i)),
+                    "op",
+                    now,
+                    id,
+                )
                 .unwrap();
             assert_eq!(app.id, id);
             ids.push(id);

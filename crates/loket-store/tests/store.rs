@@ -1,8 +1,12 @@
 //! The village store on a real SQLite file.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use loket_domain::{validate_ktp_el_baru, ApplicationStatus, KtpElBaru, KtpElBaruForm, RegionCode};
-use loket_store::{DatabaseKey, DeviceIdentity, StatusChange, StoreError, VillageStore};
+use loket_domain::{
+    validate_applicant, Applicant, ApplicantForm, ApplicationStatus, RegionCode, ServiceCode,
+};
+use loket_store::{
+    DatabaseKey, DeviceIdentity, NewApplication, StatusChange, StoreError, VillageStore,
+};
 use uuid::Uuid;
 
 fn device() -> DeviceIdentity {
@@ -16,8 +20,16 @@ fn at(s: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(s).unwrap()
 }
 
-fn sample() -> KtpElBaru {
-    let form = KtpElBaruForm {
+fn sample() -> NewApplication {
+    NewApplication::new(
+        ServiceCode::parse("ktp_el_baru").unwrap(),
+        "2026.11.1",
+        applicant(),
+    )
+}
+
+fn applicant() -> Applicant {
+    let form = ApplicantForm {
         nik: "7315015507050003".into(),
         full_name: "Andi Tenri Ajeng".into(),
         birth_place: "Pinrang".into(),
@@ -26,7 +38,7 @@ fn sample() -> KtpElBaru {
         address: "Massulowalie".into(),
         phone: "081234567890".into(),
     };
-    validate_ktp_el_baru(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
+    validate_applicant(&form, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
         .value
         .unwrap()
 }
@@ -255,7 +267,7 @@ fn audit_log_records_and_detects_tampering() {
 fn search_by_text_status_and_date() {
     let mut s = VillageStore::open_in_memory().unwrap();
     let mut other = sample();
-    other.full_name = "Baso Rahmat Hidayat".into();
+    other.applicant.full_name = "Baso Rahmat Hidayat".into();
     s.register(
         &device(),
         &sample(),

@@ -34,6 +34,10 @@ pub enum SyncError {
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The catalogue from the server is not signed by a trusted key or not usable; the village
+    /// keeps the catalogue it has.
+    #[error(transparent)]
+    Catalogue(#[from] loket_catalogue::CatalogueSignatureError),
 }
 
 impl SyncError {
@@ -42,7 +46,7 @@ impl SyncError {
         match self {
             SyncError::Unreachable(_) | SyncError::Protocol(_) => true,
             SyncError::Rejected { status, .. } => *status >= 500 || *status == 429,
-            SyncError::Store(_) => false,
+            SyncError::Store(_) | SyncError::Catalogue(_) => false,
         }
     }
 }
@@ -176,10 +180,13 @@ pub fn sync_once(
                 .map(|a| ApplicationEnvelope {
                     id: a.id,
                     tracking_number: a.tracking_number.clone(),
-                    service: a.service,
+                    service: a.service.clone(),
                     captured_at: a.captured_at,
                     operator: a.operator.clone(),
                     data: a.data.clone(),
+                    catalogue_version: a.catalogue_version.clone(),
+                    fields: a.fields.clone(),
+                    provided: a.provided.clone(),
                 })
                 .collect(),
         };

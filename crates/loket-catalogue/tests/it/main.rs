@@ -3,6 +3,7 @@
 
 mod checklists;
 mod rules;
+mod signed;
 mod validation;
 
 use std::collections::{BTreeMap, BTreeSet};

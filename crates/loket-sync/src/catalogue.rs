@@ -1,0 +1,84 @@
+//! The village side of catalogue publishing: fetch the signed catalogue from the back office,
+//! verify it against the trust list, and keep it only when it is newer than the one this laptop
+//! already uses. A refused catalogue changes nothing: the laptop keeps working with its own.
+
+use loket_catalogue::{
+    is_newer_version, parse_catalogue, verify_signed_catalogue, SignedCatalogue,
+};
+use loket_qr::TrustList;
+use loket_store::VillageStore;
+use reqwest::blocking::Client;
+use std::time::Duration;
+
+use crate::protocol::ApiError;
+use crate::SyncError;
+
+/// Setting key under which the newest verified catalogue is kept (the exact catalogue JSON
+/// text); absent means the catalogue embedded in this build.
+pub const CATALOGUE_SETTING: &str = "catalogue_json";
+
+/// Fetches `/api/v1/catalogue` from the back office at `base_url` (as given to
+/// `SyncClient::new`), verifies its signature with `trust`, and stores it under
+/// `CATALOGUE_SETTING` when its version is newer than both the stored and the embedded
+/// catalogue. Returns the new version, or `None` when the laptop already has it (or newer).
+///
+/// `trust` should be the trust list the laptop already holds, not one fetched in the same
+/// breath from the same server, or a server in the middle could swap both.
+pub fn pull_catalogue(
+    base_url: &str,
+    store: &VillageStore,
+    trust: &TrustList,
+) -> Result<Option<String>, SyncError> {
+    let text = fetch(base_url)?;
+    let signed = SignedCatalogue::from_json(&text)?;
+    let catalogue = verify_signed_catalogue(&signed, trust)?;
+    let current = current_version(store)?;
+    if !is_newer_version(catalogue.version(), &current) {
+        return Ok(None);
+    }
+    store.set_setting(CATALOGUE_SETTING, &signed.catalogue)?;
+    Ok(Some(catalogue.version().to_string()))
+}
+
+/// The version this laptop uses now: the stored catalogue's when it still parses and is newer
+/// than the embedded one (an app update may embed a newer one), else the embedded one's.
+fn current_version(store: &VillageStore) -> Result<String, SyncError> {
+    let embedded = loket_catalogue::catalogue().version().to_string();
+    let stored = store
+        .setting(CATALOGUE_SETTING)?
+        .and_then(|json| parse_catalogue(&json).ok())
+        .map(|c| c.version().to_string());
+    Ok(match stored {
+        Some(stored) if is_newer_version(&stored, &embedded) => stored,
+        _ => embedded,
+    })
+}
+
+/// GETs the signed catalogue's JSON text, mapping failures as `SyncClient` does.
+fn fetch(base_url: &str) -> Result<String, SyncError> {
+    // reqwest is built without a default TLS provider; install ring once per process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let url = format!("{}/api/v1/catalogue", base_url.trim_end_matches('/'));
+    let resp = http.get(url).send().map_err(|e| {
+        if e.is_connect() || e.is_timeout() {
+            SyncError::Unreachable(e.to_string())
+        } else {
+            SyncError::Protocol(e.to_string())
+        }
+    })?;
+    if !resp.status().is_success() {
+        let status = resp.status().as_u16();
+        let message = resp
+            .json::<ApiError>()
+            .map(|e| e.message)
+            .unwrap_or_else(|_| format!("HTTP {status}"));
+        return Err(SyncError::Rejected { status, message });
+    }
+    resp.text()
+        .map_err(|e| SyncError::Unreachable(e.to_string()))
+}
