@@ -1,18 +1,23 @@
 //! Lets the window's own page use the webcam, for "Ambil dari kamera" (`ui/src/camera.ts`).
 //!
-//! - **Linux (WebKitGTK):** `navigator.mediaDevices` exists only when the WebKit setting
-//!   `enable-media-stream` is on, and WebKitGTK denies every permission request that the
-//!   embedding app does not answer (wry answers none unless Tauri's permission hook is used, and
-//!   that hook is not told which page asks). So this module turns the setting on and answers
-//!   `permission-request` itself: camera-only requests (`UserMediaPermissionRequest` for video
-//!   and not audio) and device-list requests (`DeviceInfoPermissionRequest`, so the camera
-//!   selector can show names) are allowed while the main frame shows our own page
-//!   (`tauri://localhost`); any other media request is denied; other kinds (geolocation,
-//!   notifications…) keep WebKit's default, which is to deny.
-//! - **Windows (WebView2):** the API is always present; the first `getUserMedia` shows WebView2's
-//!   own permission prompt and WebView2 remembers the answer for the origin in the app's user
-//!   data folder. Nothing to do here. Windows' privacy setting "Let desktop apps access your
-//!   camera" off makes the call fail with `NotAllowedError`, like a denied prompt.
+//! - **Linux (WebKitGTK):** `navigator.mediaDevices` is gated by the WebKit setting
+//!   `enable-media-stream` (on by default in WebKitGTK 2.50, off in older releases), and WebKitGTK
+//!   denies every permission request the embedding app does not answer (wry connects no handler
+//!   unless Tauri's permission hook is used, and that hook is not told which page asks). So this
+//!   module turns the setting on and answers `permission-request` itself: camera-only requests
+//!   (`UserMediaPermissionRequest` for video and not audio) and device-list requests
+//!   (`DeviceInfoPermissionRequest`, so the camera selector can show names) are allowed while the
+//!   main frame shows our own page (`tauri://localhost`); any other media request is denied;
+//!   other kinds (geolocation, notifications…) keep WebKit's default, which is to deny. Without
+//!   any capture device WebKitGTK rejects `getUserMedia` with `OverconstrainedError` before it
+//!   asks for permission. Debug builds honour `LOKET_FAKE_CAMERA=1` (WebKit's test-pattern
+//!   cameras) for the end-to-end test.
+//! - **Windows (WebView2):** nothing is done here. The API is present (the page is
+//!   `http://tauri.localhost`, a secure context for Chromium); the first `getUserMedia` shows
+//!   WebView2's own Allow/Block prompt, and WebView2 saves the answer for the origin in its
+//!   profile (`EBWebView` in the app's local data folder), so a "Block" keeps failing with
+//!   `NotAllowedError` without asking again. Windows' privacy switch "Let desktop apps access
+//!   your camera" being off gives `NotAllowedError` too.
 
 use tauri::WebviewWindow;
 
@@ -79,7 +84,7 @@ mod linux {
     }
 
     /// Our bundled UI, as WebKitGTK names it (`tauri://localhost/…`); nothing else gets the camera.
-    pub(super) fn is_own_page(uri: &str) -> bool {
+    fn is_own_page(uri: &str) -> bool {
         tauri::Url::parse(uri).is_ok_and(|url| {
             url.scheme() == "tauri" && url.host_str() == Some("localhost") && url.port().is_none()
         })

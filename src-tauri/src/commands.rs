@@ -483,7 +483,8 @@ fn receipt_requirements(
                     docs.iter()
                         .map(|d| match d.needed {
                             1 => cat.slot_label(&d.document_id, Lang::Id),
-                            n => format!("{} ({n})", cat.slot_label(&d.document_id, Lang::Id)),
+                            // "2 saksi (dengan KTP-el)", as the catalogue words a count.
+                            _ => d.describe(Lang::Id),
                         })
                         .collect()
                 })

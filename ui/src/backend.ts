@@ -88,10 +88,112 @@ export interface CheckView {
 
 export type AppStatus = 'queued' | 'received' | 'rejected' | 'issued';
 
+export type FieldKind = 'text' | 'date' | 'nik' | 'nomor_kk' | 'select' | 'number' | 'person_name' | 'phone' | 'email' | 'region_code';
+
+/** A catalogue form field, labelled in the operator's language. */
+export interface CatalogueField {
+  id: string;
+  label: string;
+  kind: FieldKind;
+  required: boolean;
+  /** [value, label] pairs for select fields. */
+  options: [string, string][];
+}
+
+export interface DocumentNeed {
+  document_id: string;
+  label: string;
+  kind: 'scan' | 'check';
+  count: number;
+}
+
+export interface CatalogueRequirement {
+  id: string;
+  label: string;
+  /** Each alternative is a set of documents that are all needed. */
+  alternatives: DocumentNeed[][];
+}
+
+export interface CatalogueService {
+  code: string;
+  name: string;
+  legal_basis: string;
+  sla_working_days: number;
+  fields: CatalogueField[];
+  requirements: CatalogueRequirement[];
+}
+
+export interface CatalogueView {
+  version: string;
+  applicant_fields: CatalogueField[];
+  services: CatalogueService[];
+}
+
+/** A provided requirement slot (`kk`, `witness#2`) with the hashes of its stored pages. */
+export interface SlotForm {
+  slot: string;
+  pages: string[];
+}
+
+/** Everything entered for one application. */
+export interface FullApplicationForm {
+  service: string;
+  applicant: ApplicationForm;
+  fields: Record<string, string>;
+  provided: SlotForm[];
+}
+
+export interface FieldFinding {
+  field: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface RequirementState {
+  id: string;
+  label: string;
+  satisfied: boolean;
+  how: string;
+}
+
+export interface ApplicationCheckView {
+  can_submit: boolean;
+  applicant: CheckView;
+  findings: FieldFinding[];
+  requirements: RequirementState[];
+  rule_warnings: FieldFinding[];
+  slot_problems: [string, string][];
+}
+
+export interface ScanView {
+  pages: string[];
+  stored_bytes: number;
+  original_bytes: number;
+  thumbnail: string;
+  skew_degrees: number;
+}
+
+export interface Resident {
+  nik: string;
+  full_name: string;
+  birth_place: string | null;
+  birth_date: string | null;
+  sex: 'male' | 'female' | null;
+  address: string | null;
+  phone: string | null;
+  nomor_kk: string | null;
+}
+
 export interface ApplicationView {
   id: AppId;
   tracking_number: string;
+  service: string;
   service_label: string;
+  catalogue_version: string;
+  /** The service's own fields as [label, value]. */
+  details: [string, string][];
+  /** Provided documents as [label, pages]. */
+  provided: [string, number][];
   nik: string;
   full_name: string;
   birth_place: string;
@@ -110,6 +212,7 @@ export interface ApplicationView {
 export interface ApplicationQuery {
   text?: string;
   status?: AppStatus;
+  service?: string;
   from?: string;
   to?: string;
 }
@@ -155,6 +258,7 @@ export interface AppError {
   code: string;
   message: string;
   report?: CheckView;
+  check?: ApplicationCheckView;
 }
 
 // ---------------------------------------------------------------------------
@@ -171,7 +275,12 @@ export interface Backend {
   appInfo(): Promise<AppInfo>;
   setSettings(settings: Settings): Promise<AppInfo>;
   checkForm(form: ApplicationForm): Promise<CheckView>;
-  registerApplication(form: ApplicationForm): Promise<ApplicationView>;
+  catalogue(): Promise<CatalogueView>;
+  checkApplication(form: FullApplicationForm): Promise<ApplicationCheckView>;
+  submitApplication(form: FullApplicationForm): Promise<ApplicationView>;
+  attachScan(name: string, bytesBase64: string): Promise<ScanView>;
+  findResidents(text: string): Promise<Resident[]>;
+  household(nomorKk: string): Promise<Resident[]>;
   listApplications(query?: ApplicationQuery): Promise<ApplicationView[]>;
   renderReceipt(id: AppId, paper?: ReceiptPaper): Promise<PdfPath>;
   renderDocument(id: AppId): Promise<PdfPath>;
@@ -193,6 +302,9 @@ export function toAppError(e: unknown): AppError {
     const message = typeof e.message === 'string' && e.message.trim() !== '' ? e.message : t('unknownError');
     const code = typeof e.code === 'string' ? e.code : 'error';
     const err: AppError = { code, message };
+    if (isRecord(e.check) && Array.isArray(e.check.requirements)) {
+      err.check = e.check as unknown as ApplicationCheckView;
+    }
     const report = e.report;
     if (isRecord(report) && Array.isArray(report.errors) && Array.isArray(report.warnings)) {
       err.report = report as unknown as CheckView;
@@ -243,8 +355,23 @@ export class TauriBackend implements Backend {
   checkForm(form: ApplicationForm): Promise<CheckView> {
     return call('check_form', { form });
   }
-  registerApplication(form: ApplicationForm): Promise<ApplicationView> {
-    return call('register_application', { form });
+  catalogue(): Promise<CatalogueView> {
+    return call('catalogue_view');
+  }
+  checkApplication(form: FullApplicationForm): Promise<ApplicationCheckView> {
+    return call('check_application', { form });
+  }
+  submitApplication(form: FullApplicationForm): Promise<ApplicationView> {
+    return call('submit_application', { form });
+  }
+  attachScan(name: string, bytesBase64: string): Promise<ScanView> {
+    return call('attach_scan', { name, bytesBase64 });
+  }
+  findResidents(text: string): Promise<Resident[]> {
+    return call('find_residents', { text });
+  }
+  household(nomorKk: string): Promise<Resident[]> {
+    return call('household', { nomorKk });
   }
   listApplications(query: ApplicationQuery = {}): Promise<ApplicationView[]> {
     return call('list_applications', { query });
@@ -304,7 +431,22 @@ export class UnavailableBackend implements Backend {
   checkForm(): Promise<CheckView> {
     return this.fail();
   }
-  registerApplication(): Promise<ApplicationView> {
+  catalogue(): Promise<CatalogueView> {
+    return this.fail();
+  }
+  checkApplication(): Promise<ApplicationCheckView> {
+    return this.fail();
+  }
+  submitApplication(): Promise<ApplicationView> {
+    return this.fail();
+  }
+  attachScan(): Promise<ScanView> {
+    return this.fail();
+  }
+  findResidents(): Promise<Resident[]> {
+    return this.fail();
+  }
+  household(): Promise<Resident[]> {
     return this.fail();
   }
   listApplications(): Promise<ApplicationView[]> {

@@ -108,6 +108,7 @@ export async function captureFromCamera(host: HTMLElement, lang: CameraLang): Pr
   const video = h('video', { id: 'camera-video', class: 'cam-video', autoplay: true, muted: true, playsinline: true });
   video.muted = true; // the attribute alone does not always set the property
   const status = h('div', { id: 'camera-status', class: 'cam-status', 'aria-live': 'polite' }, s.starting);
+  const stage = h('div', { class: 'cam-stage' }, video, status);
   const problem = h('div', { id: 'camera-problem', class: 'banner banner-error cam-problem', role: 'alert', hidden: true });
   const select = h('select', { id: 'camera-select' });
   const selectField = h('label', { class: 'cam-select', hidden: true }, h('span', null, s.select), select);
@@ -119,7 +120,7 @@ export async function captureFromCamera(host: HTMLElement, lang: CameraLang): Pr
     { class: 'panel cam-dialog' },
     h('div', { class: 'panel-head' }, h('h2', { id: 'camera-title' }, s.title)),
     h('p', { class: 'muted small cam-hint' }, s.hint),
-    h('div', { class: 'cam-stage' }, video, status),
+    stage,
     problem,
     h('div', { class: 'cam-controls' }, selectField, h('span', { class: 'cam-spacer' }), cancelBtn, retryBtn, takeBtn),
   );
@@ -170,6 +171,7 @@ export async function captureFromCamera(host: HTMLElement, lang: CameraLang): Pr
       problem.dataset.problem = kind;
       problem.replaceChildren(h('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '!'), h('div', { class: 'banner-text' }, override ?? text[kind]));
       problem.hidden = false;
+      stage.hidden = true; // a black box under the message would suggest a broken camera
       takeBtn.disabled = true;
       takeBtn.hidden = true;
       retryBtn.hidden = kind === 'unsupported';
@@ -179,6 +181,7 @@ export async function captureFromCamera(host: HTMLElement, lang: CameraLang): Pr
 
     const clearProblem = (): void => {
       problem.hidden = true;
+      stage.hidden = false;
       delete problem.dataset.problem;
       retryBtn.hidden = true;
       takeBtn.hidden = false;

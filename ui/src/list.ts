@@ -60,6 +60,7 @@ export function renderListScreen(): HTMLElement {
           h('option', { value: '' }, t('searchAllStatuses')),
           ...STATUS_ORDER.map((st) => h('option', { value: st }, t(STATUS_KEYS[st]))),
         ),
+        serviceFilter(),
         h('input', {
           type: 'text',
           id: 'search-from',
@@ -226,6 +227,24 @@ function renderRow(a: ApplicationView): HTMLElement {
 
 let searchTimer: ReturnType<typeof setTimeout> | undefined;
 
+/** The service filter; its options arrive from the catalogue in the operator's language. */
+function serviceFilter(): HTMLSelectElement {
+  const select = h(
+    'select',
+    { id: 'search-service', 'aria-label': t('searchService'), onchange: () => void refreshList() },
+    h('option', { value: '' }, t('searchAllServices')),
+  );
+  backend
+    .catalogue()
+    .then((cat) => {
+      for (const svc of cat.services) select.append(h('option', { value: svc.code }, svc.name));
+    })
+    .catch(() => {
+      // Without the catalogue the list still works, unfiltered by service.
+    });
+  return select;
+}
+
 /** Searches 250 ms after the operator stops typing, so each keystroke does not query. */
 function scheduleSearch(): void {
   if (searchTimer !== undefined) clearTimeout(searchTimer);
@@ -238,6 +257,8 @@ function currentQuery(): ApplicationQuery {
   const query: ApplicationQuery = {};
   if (text) query.text = text;
   if (status) query.status = status as AppStatus;
+  const service = byId<HTMLSelectElement>('search-service')?.value ?? '';
+  if (service) query.service = service;
   // Dates are typed DD-MM-YYYY like everywhere else; a half-typed date filters nothing yet.
   const from = parseDisplayDate(byId<HTMLInputElement>('search-from')?.value ?? '');
   const to = parseDisplayDate(byId<HTMLInputElement>('search-to')?.value ?? '');

@@ -4,7 +4,7 @@ import './style.css';
 import { backend, ctx, renderErrorBanner, reportError } from './app';
 import { byId, h, setChildren } from './dom';
 import { getLang, setLang, t, type Lang, type MsgKey } from './i18n';
-import { focusRegister, renderRegisterScreen } from './register';
+import { focusRegister, invalidateCatalogue, renderRegisterScreen } from './register';
 import { refreshList, renderListScreen } from './list';
 import { focusVerify, renderVerifyScreen } from './verify';
 import { renderSettingsScreen } from './settings';
@@ -149,6 +149,8 @@ function showScreen(screen: Screen, opts: { focus?: boolean; refresh?: boolean }
 
 function applyLanguage(lang: Lang): void {
   setLang(lang);
+  // Service names and labels come from the catalogue in the chosen language.
+  invalidateCatalogue();
   renderApp();
 }
 
@@ -173,6 +175,14 @@ async function changeLanguage(lang: Lang): Promise<void> {
 
 document.addEventListener('keydown', (ev) => {
   if (!ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+  // Alt+L: the service picker, Alt+P: the resident picker (on the register screen).
+  const field = ev.code === 'KeyL' ? 'f-service' : ev.code === 'KeyP' ? 'resident-search' : null;
+  if (field) {
+    ev.preventDefault();
+    if (current !== 'register') showScreen('register');
+    byId(field)?.focus();
+    return;
+  }
   const m = /^(?:Digit|Numpad)([1-4])$/.exec(ev.code);
   const digit = m?.[1] ?? (/^[1-4]$/.test(ev.key) ? ev.key : null);
   const target = SCREENS.find((s) => s.key === digit);

@@ -494,6 +494,8 @@ impl TauriDriver {
             .env("LOKET_VILLAGE", VILLAGE_CODE)
             .env("LOKET_DEVICE", DEVICE)
             .env("LOKET_OPERATOR", OPERATOR)
+            // WebKit's test-pattern cameras stand in for a webcam (debug builds only).
+            .env("LOKET_FAKE_CAMERA", "1")
             .env_remove("LOKET_DEMO");
         let mut guard = ChildGuard::spawn("tauri-driver", cmd, false)?;
         wait_for_port(port, &mut guard, Duration::from_secs(20)).await?;

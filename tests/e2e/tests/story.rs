@@ -18,6 +18,8 @@ const NAME: &str = "Andi Tenri Ajeng";
 const PASSWORD: &str = "rahasia-desa-1";
 const INVALID_NIK: &str = "3271013504900001"; // day 35: not a date
 const NIK: &str = "7315015507050003"; // female born 15-07-2005 (day 15 + 40)
+const KK: &str = "7315011203150007";
+const CHILD_NIK: &str = "7315011003220002"; // male born 10-03-2022
 
 struct Person<'a> {
     nik: &'a str,
@@ -141,6 +143,10 @@ async fn story(
             || desk.text("#receipt-tracking").await?.trim().is_empty(),
         "a receipt appeared for an invalid NIK"
     );
+    ensure!(
+        desk.attr("#missing-summary", "data-can-submit").await?.as_deref() != Some("true"),
+        "an application with no documents counts as complete"
+    );
     desk.screenshot("desktop-01-invalid-nik").await?;
     desk.click("#nav-list").await?;
     desk.wait_for("#applications").await?;
@@ -151,9 +157,41 @@ async fn story(
         "the invalid application was saved: the list shows {rows} row(s)"
     );
 
-    // 2. The corrected application is accepted; the receipt PDF says "not issued yet".
+    // 2. The corrected KTP-el application: without the KK scan it cannot be saved; a file that
+    //    is not a scan is refused and changes nothing; with the scan it is accepted, and the
+    //    receipt PDF says "not issued yet".
     desk.click("#nav-register").await?;
     fill_form(desk, &ANDI).await?;
+    desk.type_into("#sf-nomor_kk", KK).await?;
+    desk.select("#sf-marital_status", "belum_kawin").await?;
+    tick(desk, "perekaman_biometrik").await?;
+    desk.click("#btn-save").await?;
+    desk.wait_text("#form-msg", "a 'cannot save yet' message", |t| !t.trim().is_empty())
+        .await?;
+    desk.wait_attr(".req[data-req=\"kk\"]", "data-satisfied", "false")
+        .await?;
+    ensure!(
+        desk.count("#receipt").await? == 0,
+        "an application without its KK scan was saved"
+    );
+    let scratch_scans = tempfile::tempdir()?;
+    let not_a_scan = scratch_scans.path().join("kk.jpg");
+    std::fs::write(&not_a_scan, b"MZ this is a program, not a picture")?;
+    attach_file(desk, "kk", &not_a_scan).await?;
+    desk.wait_attr(".slot[data-slot=\"kk\"]", "data-error", "true")
+        .await?;
+    let why = desk.text(".slot[data-slot=\"kk\"] .slot-status").await?;
+    ensure!(
+        desk.attr(".slot[data-slot=\"kk\"]", "data-attached").await?.as_deref() == Some("false"),
+        "a file that is not a scan was attached: {why:?}"
+    );
+    desk.screenshot("desktop-01b-bad-scan").await?;
+    attach(desk, "kk", &demo_scan()).await?;
+    desk.wait_attr(".req[data-req=\"kk\"]", "data-satisfied", "true")
+        .await?;
+    desk.wait_attr("#missing-summary", "data-can-submit", "true")
+        .await?;
+    desk.screenshot("desktop-01c-checklist-complete").await?;
     desk.click("#btn-save").await?;
     desk.wait_for("#receipt").await?;
     let tracking = desk
@@ -421,7 +459,173 @@ async fn story(
     desk.wait_for("#nav-register").await?;
     desk.click("#nav-list").await?;
     desk.wait_attr(&row_status, "data-status", "issued").await?;
+
+    // 10. Akta kelahiran with the substitute proofs: no birth letter, so SPTJM F-2.03 with two
+    //     witnesses; no marriage book, so SPTJM F-2.04. The mother is picked, not retyped.
+    desk.click("#nav-register").await?;
+    desk.click("#btn-new").await?;
+    desk.wait_for("#f-service").await?;
+    desk.select("#f-service", "akta_kelahiran").await?;
+    desk.wait_attr("#register-form", "data-service", "akta_kelahiran")
+        .await?;
+    pick_resident(desk, "#resident-search", "#resident-results", "Tenri", NIK).await?;
+    let name = desk.attr("#f-full_name", "value").await?.unwrap_or_default();
+    ensure!(name == NAME, "picking the resident filled the name {name:?}");
+    desk.type_into("#sf-child_name", "Muhammad Fadli Ramadhan").await?;
+    desk.select("#sf-child_sex", "laki_laki").await?;
+    desk.type_into("#sf-child_birth_date", &days_ago(20)).await?;
+    desk.type_into("#sf-child_birth_place", "Pinrang").await?;
+    pick_resident(desk, "#sf-mother_nik", "#pick-mother_nik", "Tenri", NIK).await?;
+    let mother = desk.attr("#sf-mother_name", "value").await?.unwrap_or_default();
+    ensure!(mother == NAME, "picking the mother filled {mother:?}");
+    desk.type_into("#sf-nomor_kk", KK).await?;
+    let receipt_pdf_scan = artifacts_dir()?.join("receipt.pdf");
+    attach(desk, "sptjm_f203", &receipt_pdf_scan).await?; // a PDF goes in like a photo
+    attach(desk, "witness#1", &demo_scan()).await?;
+    attach(desk, "witness#2", &demo_scan()).await?;
+    attach(desk, "sptjm_f204", &demo_scan()).await?;
+    attach(desk, "kk", &demo_scan()).await?;
+    for req in ["bukti_kelahiran", "bukti_perkawinan_orang_tua", "kk"] {
+        desk.wait_attr(&format!(".req[data-req=\"{req}\"]"), "data-satisfied", "true")
+            .await?;
+    }
+    desk.screenshot("desktop-08-akta-substitutes").await?;
+    desk.click("#btn-save").await?;
+    desk.wait_for("#receipt").await?;
+    let akta = print_both_receipts(desk, tauri).await?;
+    ensure!(
+        akta.contains("F-2.03") && akta.contains("2 saksi"),
+        "the akta receipt does not show the substitute proof: {akta:?}"
+    );
+    desk.screenshot("desktop-09-akta-receipt").await?;
+
+    // 11. KIA for her son; the parent's KTP-el is photographed with the (test-pattern) camera.
+    desk.click("#btn-new").await?;
+    desk.select("#f-service", "kia").await?;
+    desk.wait_attr("#register-form", "data-service", "kia").await?;
+    pick_resident(desk, "#resident-search", "#resident-results", "Andi", NIK).await?;
+    desk.type_into("#sf-child_nik", CHILD_NIK).await?;
+    desk.type_into("#sf-child_name", "Ahmad Rizki Pratama").await?;
+    desk.type_into("#sf-child_birth_date", "10-03-2022").await?;
+    desk.type_into("#sf-nomor_kk", KK).await?;
+    attach(desk, "akta_kelahiran", &demo_scan()).await?;
+    attach(desk, "kk", &demo_scan()).await?;
+    desk.click(".slot[data-slot=\"ktp_el_orang_tua\"] .slot-camera").await?;
+    desk.wait_for_within("#camera-take", Duration::from_secs(20)).await?;
+    tokio::time::sleep(Duration::from_millis(800)).await; // the preview starts
+    desk.screenshot("desktop-10-camera").await?;
+    desk.click("#camera-take").await?;
+    desk.wait_attr(".slot[data-slot=\"ktp_el_orang_tua\"]", "data-attached", "true")
+        .await?;
+    desk.wait_attr("#missing-summary", "data-can-submit", "true")
+        .await?;
+    desk.screenshot("desktop-11-kia-checklist").await?;
+    desk.click("#btn-save").await?;
+    desk.wait_for("#receipt").await?;
+    let kia = print_both_receipts(desk, tauri).await?;
+    ensure!(
+        kia.contains("Ahmad Rizki Pratama"),
+        "the KIA receipt lacks the child's name: {kia:?}"
+    );
+
+    // The list filters by service.
+    desk.click("#nav-list").await?;
+    desk.wait_for("#search-service option[value=\"kia\"]").await?;
+    desk.select("#search-service", "kia").await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while desk.count(rows).await? != 1 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    ensure!(
+        desk.count(rows).await? == 1,
+        "filtering by KIA lists {} rows, expected 1",
+        desk.count(rows).await?
+    );
+    desk.screenshot("desktop-12-filter-service").await?;
     Ok(())
+}
+
+/// The specimen family card shipped for the demo: a real, slightly skewed JPEG.
+fn demo_scan() -> std::path::PathBuf {
+    repo_root().join("assets/demo/contoh-kk.jpg")
+}
+
+/// Today minus `days`, typed the way operators type dates (DD-MM-YYYY).
+fn days_ago(days: i64) -> String {
+    (chrono::Local::now().date_naive() - chrono::Duration::days(days))
+        .format("%d-%m-%Y")
+        .to_string()
+}
+
+/// Gives a requirement slot's file input a path, as choosing a file does; no wait.
+async fn attach_file(desk: &Browser, slot: &str, file: &std::path::Path) -> Result<()> {
+    let input = desk
+        .wait_for(&format!(".slot[data-slot=\"{slot}\"] input.slot-file"))
+        .await?;
+    input
+        .send_keys(&file.display().to_string())
+        .await
+        .with_context(|| format!("choosing {} for slot {slot}", file.display()))
+}
+
+/// Attaches a file to a slot and waits until the scan is processed and shown.
+async fn attach(desk: &Browser, slot: &str, file: &std::path::Path) -> Result<()> {
+    attach_file(desk, slot, file).await?;
+    desk.wait_attr(&format!(".slot[data-slot=\"{slot}\"]"), "data-attached", "true")
+        .await
+        .with_context(|| format!("slot {slot} never showed its scan"))?;
+    Ok(())
+}
+
+/// Ticks an in-person check (e.g. biometric recording).
+async fn tick(desk: &Browser, slot: &str) -> Result<()> {
+    desk.click(&format!(".slot[data-slot=\"{slot}\"] input.slot-check-box"))
+        .await
+}
+
+/// Types into a picker field and chooses the suggestion for `nik`.
+async fn pick_resident(
+    desk: &Browser,
+    input: &str,
+    list: &str,
+    text: &str,
+    nik: &str,
+) -> Result<()> {
+    desk.type_into(input, text).await?;
+    let item = format!("{list} .pick-item[data-nik=\"{nik}\"]");
+    desk.wait_for(&item)
+        .await
+        .with_context(|| format!("{list} never offered {nik} for {text:?}"))?;
+    desk.click(&item).await
+}
+
+/// Prints the receipt on both papers and returns the text of both PDFs.
+async fn print_both_receipts(desk: &Browser, tauri: &TauriDriver) -> Result<String> {
+    let tracking = desk
+        .wait_text("#receipt-tracking", "a tracking number", |t| !t.trim().is_empty())
+        .await?
+        .trim()
+        .to_string();
+    let mut text = String::new();
+    for (button, file) in [
+        ("#btn-print-receipt", format!("{tracking}.pdf")),
+        ("#btn-print-thermal", format!("{tracking}-58mm.pdf")),
+    ] {
+        desk.click(button).await?;
+        let pdf = tauri.data_dir().join("receipts").join(&file);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !pdf.is_file() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let _ = std::fs::copy(&pdf, artifacts_dir()?.join(&file));
+        let t = pdf_text(&pdf)?;
+        ensure!(
+            t.contains(&tracking) && t.contains("belum terbit"),
+            "{file} lacks the number or the wording: {t:?}"
+        );
+        text.push_str(&t);
+    }
+    Ok(collapse_whitespace(&text))
 }
 
 /// Gives the verify screen's file input a path, as choosing a file in the dialog does.
