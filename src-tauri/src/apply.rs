@@ -21,18 +21,17 @@ use tauri::State;
 
 type Result<T> = std::result::Result<T, CommandError>;
 
-/// Store setting holding a newer catalogue the back office published (signed, verified on
-/// pull); without it the catalogue this build ships is used.
-pub const CATALOGUE_SETTING: &str = "catalogue_json";
-
-/// The catalogue in force on this laptop: the newest verified one pulled, else the embedded.
+/// The catalogue in force on this laptop: the newest one the district published (its signature
+/// was checked when sync stored it), unless this build ships a newer one.
 pub fn active_catalogue(store: &VillageStore) -> Catalogue {
+    let embedded = loket_catalogue::catalogue();
     store
-        .setting(CATALOGUE_SETTING)
+        .setting(loket_sync::CATALOGUE_SETTING)
         .ok()
         .flatten()
         .and_then(|json| loket_catalogue::parse_catalogue(&json).ok())
-        .unwrap_or_else(|| loket_catalogue::catalogue().clone())
+        .filter(|c| loket_catalogue::is_newer_version(c.version(), embedded.version()))
+        .unwrap_or_else(|| embedded.clone())
 }
 
 fn pick<'a>(lang: Lang, id: &'a str, en: &'a str) -> &'a str {
@@ -366,7 +365,7 @@ pub fn submit_application(desk: State<'_, Desk>, form: ApplicationForm) -> Resul
     };
     let operator = store.operator_name();
     let now = Local::now().fixed_offset();
-    let app = store.register(&desk.device, &new, &operator, now, Uuid::now_v7())?;
+    let app = store.register(&desk.device(), &new, &operator, now, Uuid::now_v7())?;
     Ok(views::application_view(&app, &cat, lang))
 }
 

@@ -102,6 +102,12 @@ pub struct SessionView {
     lang: Lang,
     default_display_name: String,
     idle_minutes: f64,
+    /// The village offered (first run) or set, 10 digits.
+    village_code: String,
+    /// Its name, so the operator sees at once whether the code is theirs.
+    village_name: String,
+    /// The device number offered or set.
+    device_no: u16,
 }
 
 fn session_view(desk: &Desk, s: &Session) -> SessionView {
@@ -117,6 +123,9 @@ fn session_view(desk: &Desk, s: &Session) -> SessionView {
         lang: s.lang,
         default_display_name: desk.default_operator.clone(),
         idle_minutes: desk.idle_limit.as_secs_f64() / 60.0,
+        village_code: desk.device().village.digits().to_string(),
+        village_name: village_label(&desk.device().village),
+        device_no: desk.device().device_no,
     }
 }
 
@@ -129,7 +138,7 @@ fn unlock_with(
 ) -> Result<()> {
     let mut store = VillageStore::open_encrypted(&desk.db_path, &key)?;
     if desk.demo {
-        seed_demo(&mut store, &desk.device, &operator.display_name)
+        seed_demo(&mut store, &desk.device(), &operator.display_name)
             .map_err(|e| CommandError::new("store", e.to_string()))?;
     }
     s.lang = desk.lang(&store);
@@ -187,9 +196,42 @@ pub async fn create_first_operator(
     username: String,
     display_name: String,
     password: String,
+    village_code: Option<String>,
+    device_no: Option<u16>,
 ) -> Result<SessionView> {
     let mut s = session(&desk)?;
     let lang = s.lang;
+    // The village and device number go into every tracking number: fix them before any data.
+    let current = desk.device();
+    let device = match village_code.as_deref().map(str::trim) {
+        Some(code) if !code.is_empty() => loket_domain::RegionCode::parse_village(code)
+            .map(|village| DeviceIdentity {
+                village,
+                device_no: device_no.unwrap_or(current.device_no),
+            })
+            .map_err(|_| {
+                CommandError::new(
+                    "village",
+                    match lang {
+                        Lang::Id => "Kode desa tidak dikenal: masukkan 10 angka kode desa/kelurahan (Kepmendagri 2025).",
+                        Lang::En => "Unknown village code: enter the 10-digit desa/kelurahan code (2025 decree).",
+                    },
+                )
+            })?,
+        _ => DeviceIdentity {
+            device_no: device_no.unwrap_or(current.device_no),
+            ..current
+        },
+    };
+    if !(1..=999).contains(&device.device_no) {
+        return Err(CommandError::new(
+            "village",
+            match lang {
+                Lang::Id => "Nomor perangkat harus 1–999.",
+                Lang::En => "The device number must be 1–999.",
+            },
+        ));
+    }
     if !s.keyring.is_empty() {
         return Err(CommandError::new(
             "operator",
@@ -229,8 +271,29 @@ pub async fn create_first_operator(
     if plain_store {
         VillageStore::encrypt_plain_file(&desk.db_path, &key)?;
     }
+    crate::DeviceFile {
+        village_code: device.village.digits().to_string(),
+        device_no: device.device_no,
+    }
+    .save(&desk.device_path)
+    .map_err(|e| CommandError::new("store", e.to_string()))?;
+    *desk.device.write().unwrap_or_else(|e| e.into_inner()) = device;
     unlock_with(&desk, &mut s, key, operator)?;
     Ok(session_view(&desk, &s))
+}
+
+fn village_label(v: &loket_domain::RegionCode) -> String {
+    let regency = loket_domain::region_name(&v.regency_dotted()).unwrap_or("");
+    format!("{}, {regency}", v.name())
+}
+
+/// Names a village code while the operator types it on the first-run screen (no login needed:
+/// the region table is public data).
+#[tauri::command]
+pub fn village_name(code: String) -> Option<String> {
+    loket_domain::RegionCode::parse_village(code.trim())
+        .ok()
+        .map(|v| village_label(&v))
 }
 
 /// Unlocks the store with an operator's user name and password.
@@ -303,13 +366,14 @@ pub struct AppInfo {
 
 fn info(desk: &Desk, store: &StoreGuard<'_>) -> AppInfo {
     let operator = store.operator_name();
+    let device = desk.device();
     let store: &VillageStore = store;
     AppInfo {
-        village_code: desk.device.village.dotted(),
-        village_name: desk.device.village.name(),
-        regency_name: loket_domain::region_name(&desk.device.village.regency_dotted())
+        village_code: device.village.dotted(),
+        village_name: device.village.name(),
+        regency_name: loket_domain::region_name(&device.village.regency_dotted())
             .unwrap_or(""),
-        device_no: desk.device.device_no,
+        device_no: device.device_no,
         server_url: desk.server_url(store),
         operator,
         version: env!("CARGO_PKG_VERSION"),
@@ -439,8 +503,8 @@ pub fn render_receipt(
         phone: d.phone.clone(),
         village_name: format!(
             "{} ({})",
-            desk.device.village.name(),
-            desk.device.village.dotted()
+            desk.device().village.name(),
+            desk.device().village.dotted()
         ),
         operator: app.operator.clone(),
         captured_at: app.captured_at.naive_local(),
@@ -575,8 +639,8 @@ pub async fn sync_now(desk: State<'_, Desk>) -> Result<SyncView> {
     };
     let db_path = desk.db_path.clone();
     let device = DeviceRef {
-        village_code: desk.device.village.digits().to_string(),
-        device_no: desk.device.device_no,
+        village_code: desk.device().village.digits().to_string(),
+        device_no: desk.device().device_no,
     };
     // Sync uses its own connection on a worker thread, so the UI stays usable meanwhile.
     let outcome = tauri::async_runtime::spawn_blocking(move || {
@@ -805,10 +869,11 @@ mod tests {
             }),
             db_path,
             data_dir: dir.to_path_buf(),
-            device: DeviceIdentity {
+            device: std::sync::RwLock::new(DeviceIdentity {
                 village: loket_domain::RegionCode::parse_village("7315012003").unwrap(),
                 device_no: 1,
-            },
+            }),
+            device_path: dir.join("device.json"),
             default_operator: "Operator Desa".into(),
             idle_limit: idle,
             demo: true,

@@ -25,8 +25,11 @@ pub struct Desk {
     pub db_path: PathBuf,
     /// Where receipts and documents are written for printing.
     pub data_dir: PathBuf,
-    /// This laptop's village and device number.
-    pub device: DeviceIdentity,
+    /// This laptop's village and device number: `device.json` once the first run set it, else
+    /// the default offered on the first-run screen (`LOKET_VILLAGE`, `LOKET_DEVICE`).
+    pub device: std::sync::RwLock<DeviceIdentity>,
+    /// Where the first run records the village and device number.
+    pub device_path: PathBuf,
     /// Display name offered on the first-run screen (`LOKET_OPERATOR`).
     pub default_operator: String,
     /// Commands are refused after this long without one (`LOKET_IDLE_MINUTES`, default 10).
@@ -68,12 +71,62 @@ impl Desk {
             .unwrap_or_else(|| "http://127.0.0.1:8080".to_string())
     }
 
+    /// This laptop's village and device number as currently set.
+    pub fn device(&self) -> DeviceIdentity {
+        self.device
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// The UI language the operator chose (Bahasa Indonesia by default).
     pub fn lang(&self, store: &VillageStore) -> Lang {
         match store.setting("lang").ok().flatten().as_deref() {
             Some("en") => Lang::En,
             _ => Lang::Id,
         }
+    }
+}
+
+/// `device.json`: which village this laptop serves and its number there, set on the first run.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct DeviceFile {
+    /// Ten-digit desa/kelurahan code.
+    pub village_code: String,
+    /// Device number within the village (1–999), part of every tracking number.
+    pub device_no: u16,
+}
+
+impl DeviceFile {
+    /// Reads the file if the first run wrote it.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Option<DeviceFile>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Some(
+                serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?,
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// The identity it names, checked against the 2025 region table.
+    pub fn identity(&self) -> anyhow::Result<DeviceIdentity> {
+        anyhow::ensure!(
+            (1..=999).contains(&self.device_no),
+            "device_no must be 1–999"
+        );
+        Ok(DeviceIdentity {
+            village: RegionCode::parse_village(&self.village_code)?,
+            device_no: self.device_no,
+        })
+    }
+
+    /// Writes the file atomically (temporary file, then rename), so a crash leaves the old one.
+    pub fn save(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
     }
 }
 
@@ -90,11 +143,17 @@ fn open_desk(default_data_dir: PathBuf) -> anyhow::Result<Desk> {
         .unwrap_or(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
-    let village = RegionCode::parse_village(&env_or("LOKET_VILLAGE", "7315012003"))
-        .context("LOKET_VILLAGE")?;
-    let device_no: u16 = env_or("LOKET_DEVICE", "1")
-        .parse()
-        .context("LOKET_DEVICE must be a number 1–999")?;
+    let device_path = data_dir.join("device.json");
+    let device = match DeviceFile::load(&device_path)? {
+        Some(file) => file.identity().context("device.json")?,
+        None => DeviceIdentity {
+            village: RegionCode::parse_village(&env_or("LOKET_VILLAGE", "7315012003"))
+                .context("LOKET_VILLAGE")?,
+            device_no: env_or("LOKET_DEVICE", "1")
+                .parse()
+                .context("LOKET_DEVICE must be a number 1–999")?,
+        },
+    };
     let db_path = data_dir.join("village.sqlite");
     let keyring_path = Keyring::path_for_store(&db_path);
     let keyring = Keyring::load(&keyring_path)
@@ -113,7 +172,8 @@ fn open_desk(default_data_dir: PathBuf) -> anyhow::Result<Desk> {
         }),
         db_path,
         data_dir,
-        device: DeviceIdentity { village, device_no },
+        device: std::sync::RwLock::new(device),
+        device_path,
         default_operator: env_or("LOKET_OPERATOR", "Operator Desa"),
         idle_limit: Duration::from_secs_f64(idle_minutes * 60.0),
         demo: std::env::var("LOKET_DEMO").is_ok_and(|v| v == "1"),
@@ -139,6 +199,7 @@ fn main() {
             commands::session_state,
             commands::create_first_operator,
             commands::login,
+            commands::village_name,
             commands::logout,
             commands::add_operator,
             commands::app_info,

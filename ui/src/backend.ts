@@ -36,12 +36,18 @@ export interface SessionInfo {
   lang: Lang;
   default_display_name: string;
   idle_minutes: number;
+  village_code: string;
+  village_name: string;
+  device_no: number;
 }
 
 export interface NewOperator {
   username: string;
   displayName: string;
   password: string;
+  /** First run only: the village this laptop serves and its device number. */
+  villageCode?: string;
+  deviceNo?: number;
 }
 
 export interface Settings {
@@ -281,6 +287,7 @@ export interface Backend {
   attachScan(name: string, bytesBase64: string): Promise<ScanView>;
   findResidents(text: string): Promise<Resident[]>;
   household(nomorKk: string): Promise<Resident[]>;
+  villageName(code: string): Promise<string | null>;
   listApplications(query?: ApplicationQuery): Promise<ApplicationView[]>;
   renderReceipt(id: AppId, paper?: ReceiptPaper): Promise<PdfPath>;
   renderDocument(id: AppId): Promise<PdfPath>;
@@ -373,6 +380,9 @@ export class TauriBackend implements Backend {
   household(nomorKk: string): Promise<Resident[]> {
     return call('household', { nomorKk });
   }
+  villageName(code: string): Promise<string | null> {
+    return call('village_name', { code });
+  }
   listApplications(query: ApplicationQuery = {}): Promise<ApplicationView[]> {
     return call('list_applications', { query });
   }
@@ -447,6 +457,9 @@ export class UnavailableBackend implements Backend {
     return this.fail();
   }
   household(): Promise<Resident[]> {
+    return this.fail();
+  }
+  villageName(): Promise<string | null> {
     return this.fail();
   }
   listApplications(): Promise<ApplicationView[]> {

@@ -156,6 +156,11 @@ const id = {
   vfKeyId: 'ID kunci',
   vfRevision: 'Revisi',
   fileReadError: 'Berkas tidak dapat dibaca.',
+  fieldVillageCode: 'Kode desa/kelurahan (10 angka)',
+  fieldDeviceNo: 'Nomor perangkat',
+  fieldDeviceNoHint: 'Beda untuk setiap laptop di desa ini (1–999); masuk ke nomor registrasi.',
+  villageUnknown: 'Kode desa tidak dikenal (Kepmendagri 2025).',
+  villageCodeHint: 'Contoh: 7315012003',
   searchService: 'Layanan',
   searchAllServices: 'Semua layanan',
 
@@ -348,6 +353,11 @@ const en: Record<MsgKey, string> = {
   vfKeyId: 'Key ID',
   vfRevision: 'Revision',
   fileReadError: 'The file could not be read.',
+  fieldVillageCode: 'Village (desa/kelurahan) code, 10 digits',
+  fieldDeviceNo: 'Device number',
+  fieldDeviceNoHint: 'Different for each laptop in this village (1–999); part of every tracking number.',
+  villageUnknown: 'Unknown village code (2025 decree).',
+  villageCodeHint: 'For example: 7315012003',
   searchService: 'Service',
   searchAllServices: 'All services',
 

@@ -4,12 +4,12 @@
 
 import { backend } from './app';
 import { toAppError, type SessionInfo } from './backend';
-import { byId, h, setChildren } from './dom';
+import { byId, h, setChildren, type Attrs } from './dom';
 import { t, type MsgKey } from './i18n';
 
 type OnUnlocked = (session: SessionInfo) => void;
 
-function field(id: string, label: MsgKey, type: string, extra: Record<string, string> = {}, hint?: MsgKey): HTMLElement {
+function field(id: string, label: MsgKey, type: string, extra: Attrs = {}, hint?: MsgKey): HTMLElement {
   return h(
     'div',
     { class: 'field' },
@@ -46,7 +46,17 @@ async function submitting(btnId: string, work: () => Promise<void>): Promise<voi
   }
 }
 
-/** Full-screen first-run form: creates the first operator and unlocks. */
+/** Names the village code as it is typed, so a wrong code is seen before it is fixed for good. */
+async function nameVillage(): Promise<void> {
+  const code = value('fr-village').replace(/\D/g, '');
+  const el = byId('fr-village-name');
+  if (!el) return;
+  const name = code.length === 10 ? await backend.villageName(code).catch(() => null) : null;
+  el.textContent = name ?? (code.length === 10 ? t('villageUnknown') : t('villageCodeHint'));
+  el.classList.toggle('error', code.length === 10 && !name);
+}
+
+/** Full-screen first-run form: sets the village, creates the first operator and unlocks. */
 export function renderFirstRun(root: HTMLElement, session: SessionInfo, onUnlocked: OnUnlocked): void {
   const submit = (ev: Event): void => {
     ev.preventDefault();
@@ -60,6 +70,8 @@ export function renderFirstRun(root: HTMLElement, session: SessionInfo, onUnlock
           username: value('fr-username').trim(),
           displayName: value('fr-display').trim(),
           password,
+          villageCode: value('fr-village').replace(/\D/g, ''),
+          deviceNo: Number(value('fr-device')) || 1,
         });
         onUnlocked(next);
       } catch (e) {
@@ -77,6 +89,9 @@ export function renderFirstRun(root: HTMLElement, session: SessionInfo, onUnlock
         { id: 'first-run', class: 'panel session-panel', novalidate: true, onsubmit: submit },
         h('div', { class: 'panel-head' }, h('h2', null, t('firstRunTitle'))),
         h('p', { class: 'muted' }, t('firstRunIntro')),
+        field('fr-village', 'fieldVillageCode', 'text', { inputmode: 'numeric', maxlength: 13, value: session.village_code, oninput: () => void nameVillage() }),
+        h('div', { id: 'fr-village-name', class: 'field-hint', 'aria-live': 'polite' }, session.village_name),
+        field('fr-device', 'fieldDeviceNo', 'text', { inputmode: 'numeric', maxlength: 3, value: String(session.device_no) }, 'fieldDeviceNoHint'),
         field('fr-username', 'fieldUsername', 'text', { autocomplete: 'username', value: 'operator' }, 'fieldUsernameHint'),
         field('fr-display', 'fieldDisplayName', 'text', { autocomplete: 'name', value: session.default_display_name }),
         field('fr-password', 'fieldPassword', 'password', { autocomplete: 'new-password' }, 'fieldPasswordHint'),
