@@ -96,6 +96,8 @@ pub struct ServiceView {
     sla_working_days: u32,
     fields: Vec<FieldView>,
     requirements: Vec<RequirementView>,
+    /// Papers only a soft rule asks for: optional, attached to silence its warning.
+    extra_documents: Vec<DocumentNeedView>,
 }
 
 /// The catalogue in the operator's language.
@@ -133,6 +135,16 @@ fn service_view(s: &Service, lang: Lang) -> ServiceView {
                             .collect()
                     })
                     .collect(),
+            })
+            .collect(),
+        extra_documents: s
+            .rule_documents
+            .iter()
+            .map(|d| DocumentNeedView {
+                document_id: d.id.clone(),
+                label: d.label(lang).to_string(),
+                kind: d.kind,
+                count: 1,
             })
             .collect(),
     }

@@ -127,6 +127,8 @@ export interface CatalogueService {
   sla_working_days: number;
   fields: CatalogueField[];
   requirements: CatalogueRequirement[];
+  /** Papers only a warning asks for (e.g. a child's photos from age 5); optional. */
+  extra_documents: DocumentNeed[];
 }
 
 export interface CatalogueView {

@@ -462,6 +462,17 @@ function renderChecklist(): HTMLElement {
       ),
     );
   }
+  if (service.extra_documents.length) {
+    box.append(
+      h(
+        'div',
+        { class: 'req extra', 'data-req': '', 'data-extra': 'true' },
+        h('div', { class: 'req-head' }, h('span', { class: 'req-state', 'aria-hidden': 'true' }, '+'), h('span', { class: 'req-label' }, t('extraDocuments'))),
+        h('div', { class: 'muted req-how' }, t('extraDocumentsHint')),
+        h('div', { class: 'alt' }, service.extra_documents.map((d) => renderSlot('extra', d.document_id, d.label, d.kind))),
+      ),
+    );
+  }
   const problems = state.check?.slot_problems ?? [];
   if (problems.length) {
     box.append(h('div', { class: 'msg error' }, problems.map(([slot, why]) => h('div', null, `${slot}: ${why}`))));
@@ -811,7 +822,7 @@ function showCheck(showAll = false): void {
     }
   }
   const states = new Map((view?.requirements ?? []).map((r) => [r.id, r]));
-  document.querySelectorAll<HTMLElement>('#checklist .req').forEach((el) => {
+  document.querySelectorAll<HTMLElement>('#checklist .req:not(.extra)').forEach((el) => {
     const st = states.get(el.dataset.req ?? '');
     const ok = st?.satisfied ?? false;
     el.dataset.satisfied = ok ? 'true' : 'false';

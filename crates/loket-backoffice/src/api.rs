@@ -13,6 +13,8 @@ use serde::Deserialize;
 
 use crate::AppState;
 
+mod audit;
+
 /// Page size of the change feed.
 const UPDATES_PAGE: usize = 200;
 
@@ -24,6 +26,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/applications", post(submit))
         .route("/api/v1/updates", get(updates))
         .route("/api/v1/documents/{doc_number}/pdf", get(document_pdf))
+        .merge(audit::routes())
 }
 
 /// An API error: a status and a JSON body with a stable code and a message in Indonesian.

@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use uuid::Uuid;
 
+mod audit;
+pub use audit::{AuditError, ChainCheck};
+
 /// Why a reviewer's action was refused; each variant is a clear message for the reviewer.
 #[derive(Debug, thiserror::Error)]
 pub enum DecisionError {
@@ -121,6 +124,22 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE applications ADD COLUMN catalogue_version TEXT NOT NULL DEFAULT '2026.11.1';
     ALTER TABLE applications ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
     ALTER TABLE applications ADD COLUMN provided TEXT NOT NULL DEFAULT '[]';
+",
+    // 3: each village laptop's verified audit-log chain (store/audit.rs), seqs 1..=max per device.
+    "
+    CREATE TABLE audit_entries (
+        village_code TEXT NOT NULL,
+        device_no INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (village_code, device_no, seq)
+    ) WITHOUT ROWID;
 ",
 ];
 

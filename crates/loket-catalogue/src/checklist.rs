@@ -275,5 +275,10 @@ impl Service {
             .flat_map(|r| r.alternatives.iter().flatten())
             .find(|need| need.document.id == id && n.is_none_or(|n| n <= need.count))
             .map(|need| &need.document)
+            .or_else(|| {
+                self.rule_documents
+                    .iter()
+                    .find(|d| d.id == id && n.is_none_or(|n| n == 1))
+            })
     }
 }

@@ -127,6 +127,7 @@ fn check_field(
                 && !value.contains(char::is_whitespace)
                 && value.split_once('@').is_some_and(|(local, domain)| {
                     !local.is_empty()
+                        && !domain.contains('@')
                         && domain.contains('.')
                         && !domain.starts_with('.')
                         && !domain.ends_with('.')

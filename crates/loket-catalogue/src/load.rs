@@ -437,6 +437,25 @@ fn resolve_service<'a>(
         }
     }
 
+    // Papers a soft rule asks for (a KIA photo from age 5, a marriage dispensation) are not
+    // requirements, but the operator must be able to attach them to silence the warning.
+    let mut rule_documents: Vec<Document> = Vec::new();
+    for rule in &raw.rules {
+        if let Rule::DocumentNeededWhenField { documents, .. }
+        | Rule::DocumentNeededWhenAge { documents, .. } = rule
+        {
+            for id in documents {
+                let in_requirements = resolved
+                    .iter()
+                    .flat_map(|r| r.alternatives.iter().flatten())
+                    .any(|need| &need.document.id == id);
+                if !in_requirements && !rule_documents.iter().any(|d| &d.id == id) {
+                    rule_documents.push(document_ref(&owner, id)?.clone());
+                }
+            }
+        }
+    }
+
     Ok(Service {
         code: raw.code,
         name_id: raw.name_id,
@@ -448,5 +467,6 @@ fn resolve_service<'a>(
         fields: raw.fields,
         requirements: resolved,
         rules: raw.rules,
+        rule_documents,
     })
 }

@@ -171,6 +171,8 @@ pub struct Service {
     pub requirements: Vec<Requirement>,
     /// Soft rules: they warn, never block.
     pub rules: Vec<Rule>,
+    /// Papers only a soft rule asks for, offered as optional attachments (one each).
+    pub rule_documents: Vec<Document>,
 }
 
 impl Service {

@@ -2,7 +2,7 @@
 //! a controller records its processing). Each entry's hash covers the previous entry's hash, so
 //! editing, deleting or reordering any past entry breaks the chain and `verify_audit_chain` says
 //! where. Cutting entries off the end leaves a valid shorter chain; that is caught once the log
-//! is synced, by comparing with the back office's copy (issue 5).
+//! is synced, by comparing with the back office's copy (`loket_sync::audit`).
 
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -64,9 +64,23 @@ pub struct AuditChainBroken {
     pub seq: i64,
 }
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The `prev_hash` of entry 1; public because the back office checks the chain it receives.
+pub const AUDIT_GENESIS_HASH: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn entry_hash(prev: &str, seq: i64, at: &str, actor: &str, action: &str, subject: &str) -> String {
+/// Setting key holding the highest audit seq the back office holds (the sync resumes after it).
+pub const AUDIT_ACKNOWLEDGED_SETTING: &str = "audit_acknowledged_seq";
+
+/// An entry's hash from its predecessor's and its own fields; pure and public, so the back
+/// office recomputes exactly what the laptop wrote.
+pub fn audit_entry_hash(
+    prev: &str,
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+) -> String {
     // Length-prefixed fields, so no two different entries hash the same input.
     let mut h = Sha256::new();
     for part in [prev, &seq.to_string(), at, actor, action, subject] {
@@ -94,10 +108,10 @@ pub(crate) fn append(
         .optional()?;
     let (seq, prev) = match last {
         Some((seq, hash)) => (seq + 1, hash),
-        None => (1, GENESIS.to_string()),
+        None => (1, AUDIT_GENESIS_HASH.to_string()),
     };
     let at = at.to_rfc3339();
-    let hash = entry_hash(&prev, seq, &at, actor, action.code(), subject);
+    let hash = audit_entry_hash(&prev, seq, &at, actor, action.code(), subject);
     conn.execute(
         "INSERT INTO audit_log(seq, at, actor, action, subject, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -108,10 +122,21 @@ pub(crate) fn append(
 
 /// Every entry, oldest first.
 pub(crate) fn entries(conn: &Connection) -> Result<Vec<AuditEntry>, StoreError> {
+    entries_after(conn, 0, usize::MAX)
+}
+
+/// At most `limit` entries with a seq above `after`, oldest first: the next sync batch.
+pub(crate) fn entries_after(
+    conn: &Connection,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT seq, at, actor, action, subject, prev_hash, hash FROM audit_log ORDER BY seq",
+        "SELECT seq, at, actor, action, subject, prev_hash, hash FROM audit_log
+         WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![after, limit], |r| {
         Ok(AuditEntry {
             seq: r.get(0)?,
             at: r.get(1)?,
@@ -127,15 +152,93 @@ pub(crate) fn entries(conn: &Connection) -> Result<Vec<AuditEntry>, StoreError> 
 
 /// Recomputes the chain; Ok(number of entries) or the first broken entry.
 pub(crate) fn verify(conn: &Connection) -> Result<Result<usize, AuditChainBroken>, StoreError> {
-    let mut prev = GENESIS.to_string();
+    let mut prev = AUDIT_GENESIS_HASH.to_string();
     let all = entries(conn)?;
     for (i, e) in all.iter().enumerate() {
         let expected_seq = i as i64 + 1;
-        let recomputed = entry_hash(&prev, e.seq, &e.at, &e.actor, &e.action, &e.subject);
+        let recomputed = audit_entry_hash(&prev, e.seq, &e.at, &e.actor, &e.action, &e.subject);
         if e.seq != expected_seq || e.prev_hash != prev || e.hash != recomputed {
             return Ok(Err(AuditChainBroken { seq: expected_seq }));
         }
         prev = e.hash.clone();
     }
     Ok(Ok(all.len()))
+}
+
+/// The highest seq the back office acknowledged holding; 0 before the first audit sync.
+pub(crate) fn acknowledged_seq(conn: &Connection) -> Result<i64, StoreError> {
+    let value: Option<String> = conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = ?1",
+            [AUDIT_ACKNOWLEDGED_SETTING],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match value {
+        None => Ok(0),
+        Some(v) => v
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("{AUDIT_ACKNOWLEDGED_SETTING} = {v}"))),
+    }
+}
+
+/// Records what the back office acknowledged; the server's word wins, so a lower value (a
+/// restored server) makes the next sync resend from there.
+pub(crate) fn set_acknowledged_seq(conn: &Connection, seq: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO settings(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![AUDIT_ACKNOWLEDGED_SETTING, seq.to_string()],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::VillageStore;
+
+    fn at(minute: u32) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(&format!("2026-11-22T09:{minute:02}:00+08:00")).unwrap()
+    }
+
+    #[test]
+    fn hash_is_the_length_prefixed_sha256_the_back_office_recomputes() {
+        // Pinned: the back office checks villages' chains with this function, so its output
+        // is part of the sync contract (value computed independently with Python's hashlib).
+        assert_eq!(
+            audit_entry_hash(
+                AUDIT_GENESIS_HASH,
+                1,
+                "2026-11-22T09:00:00+08:00",
+                "Hasnawati",
+                "created",
+                "0190-x"
+            ),
+            "90e2e3f06ebc05fd88743852901bef8157e86698bc2e1dbc3e46a48f3a1a07c9"
+        );
+    }
+
+    #[test]
+    fn entries_after_pages_and_the_acknowledgement_persists() {
+        let mut s = VillageStore::open_in_memory().unwrap();
+        for minute in 0..5 {
+            s.audit("Hasnawati", AuditAction::Verified, "doc", at(minute))
+                .unwrap();
+        }
+        let seqs = |v: Vec<AuditEntry>| v.iter().map(|e| e.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(s.audit_entries_after(0, 2).unwrap()), [1, 2]);
+        assert_eq!(seqs(s.audit_entries_after(2, 10).unwrap()), [3, 4, 5]);
+        assert!(s.audit_entries_after(5, 10).unwrap().is_empty());
+        assert_eq!(
+            s.audit_entries_after(0, usize::MAX).unwrap(),
+            s.audit_log().unwrap()
+        );
+
+        assert_eq!(s.audit_acknowledged_seq().unwrap(), 0);
+        s.set_audit_acknowledged_seq(3).unwrap();
+        assert_eq!(s.audit_acknowledged_seq().unwrap(), 3);
+        s.set_audit_acknowledged_seq(2).unwrap();
+        assert_eq!(s.audit_acknowledged_seq().unwrap(), 2);
+    }
 }

@@ -17,7 +17,10 @@ mod residents;
 mod scans;
 mod schema;
 
-pub use audit::{AuditAction, AuditChainBroken, AuditEntry};
+pub use audit::{
+    audit_entry_hash, AuditAction, AuditChainBroken, AuditEntry, AUDIT_ACKNOWLEDGED_SETTING,
+    AUDIT_GENESIS_HASH,
+};
 pub use keyring::{DatabaseKey, KdfParams, Keyring, KeyringError, LoginError, Operator};
 pub use residents::Resident;
 pub use scans::NewScan;
@@ -260,6 +263,25 @@ impl VillageStore {
     /// The audit log, oldest first.
     pub fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
         audit::entries(&self.conn)
+    }
+
+    /// At most `limit` audit entries after seq `after`, oldest first: what sync sends next.
+    pub fn audit_entries_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        audit::entries_after(&self.conn, after, limit)
+    }
+
+    /// The highest audit seq the back office acknowledged (0 before the first audit sync).
+    pub fn audit_acknowledged_seq(&self) -> Result<i64, StoreError> {
+        audit::acknowledged_seq(&self.conn)
+    }
+
+    /// Records the back office's acknowledgement, so the next sync resumes after it.
+    pub fn set_audit_acknowledged_seq(&self, seq: i64) -> Result<(), StoreError> {
+        audit::set_acknowledged_seq(&self.conn, seq)
     }
 
     /// Checks the audit log's hash chain: the number of intact entries, or the first broken one.

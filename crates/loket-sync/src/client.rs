@@ -62,6 +62,12 @@ pub struct SyncReport {
     pub updated: usize,
     /// Document PDFs downloaded.
     pub documents: usize,
+    /// Audit log entries the server acknowledged in this pass (`audit::push_audit_log`).
+    pub audit_entries: usize,
+    /// The newer service catalogue taken in this pass, by version.
+    pub catalogue: Option<String>,
+    /// Why a published catalogue was refused (it is kept out; sync goes on).
+    pub catalogue_error: Option<String>,
 }
 
 /// An HTTP client bound to one back office.
@@ -107,6 +113,16 @@ impl SyncClient {
             .map(|e| e.message)
             .unwrap_or_else(|_| format!("HTTP {status}"));
         Err(SyncError::Rejected { status, message })
+    }
+
+    /// POSTs `body` as JSON and reads the JSON answer; shared by the push steps in other modules.
+    pub(crate) fn post_json<B, R>(&self, path: &str, body: &B) -> Result<R, SyncError>
+    where
+        B: serde::Serialize + ?Sized,
+        R: serde::de::DeserializeOwned,
+    {
+        let resp = Self::check(self.http.post(self.url(path)).json(body).send())?;
+        resp.json().map_err(|e| SyncError::Protocol(e.to_string()))
     }
 
     /// Pushes one batch and returns the server's per-item answers.
@@ -156,7 +172,7 @@ impl SyncClient {
     }
 }
 
-/// One full pass: trust list, push, pull, documents. Stops at the first network error, having
+/// One full pass: trust list, push, audit log, pull, documents. Stops at the first network error, having
 /// committed everything done before it.
 pub fn sync_once(
     store: &mut VillageStore,
@@ -165,8 +181,25 @@ pub fn sync_once(
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
 
+    // A newer catalogue is accepted only if signed by a key this laptop already trusted, so
+    // read the pinned list before the fresh one replaces it. A refused catalogue is reported
+    // but never stops applications from moving.
+    let pinned = store
+        .setting(TRUST_LIST_SETTING)?
+        .and_then(|json| loket_qr::TrustList::from_json(&json).ok());
     let trust = client.trust_list()?;
     store.set_setting(TRUST_LIST_SETTING, &trust)?;
+    let catalogue_trust = match pinned {
+        Some(list) => Some(list),
+        // First contact: the list just fetched is the one this laptop starts trusting.
+        None => loket_qr::TrustList::from_json(&trust).ok(),
+    };
+    if let Some(trust) = catalogue_trust {
+        match crate::pull_catalogue(&client.base, store, &trust) {
+            Ok(version) => report.catalogue = version,
+            Err(e) => report.catalogue_error = Some(e.to_string()),
+        }
+    }
 
     loop {
         let pending = store.outbox(MAX_BATCH)?;
@@ -243,5 +276,7 @@ pub fn sync_once(
         store.store_document_pdf(id, &pdf)?;
         report.documents += 1;
     }
+    // Last, so a refused audit batch never holds back residents' statuses and documents.
+    report.audit_entries = crate::audit::push_audit_log(store, client, device)?;
     Ok(report)
 }

@@ -136,3 +136,57 @@ pub struct ApiError {
     /// Human-readable, in Bahasa Indonesia.
     pub message: String,
 }
+
+/// Most audit entries the server accepts in one `POST /api/v1/audit`.
+pub const MAX_AUDIT_BATCH: usize = 500;
+
+/// One entry of a village's hash-chained audit log, exactly as the laptop stored it; the
+/// server recomputes `hash` from the other fields, so `at` stays the laptop's exact text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntryWire {
+    /// Position in the device's chain, from 1.
+    pub seq: u64,
+    /// When, RFC 3339 with the laptop's offset, byte for byte as hashed.
+    pub at: String,
+    /// Who (operator display name).
+    pub actor: String,
+    /// What (a stable action code such as `created` or `printed_receipt`).
+    pub action: String,
+    /// Whose data: an application id or a document number.
+    pub subject: String,
+    /// Hash of entry `seq - 1` (64 zeros for entry 1).
+    pub prev_hash: String,
+    /// SHA-256 over `prev_hash` and this entry's fields, hex.
+    pub hash: String,
+}
+
+/// `POST /api/v1/audit` body: consecutive entries of one device's audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditBatch {
+    /// The sending laptop.
+    pub device: DeviceRef,
+    /// At most [`MAX_AUDIT_BATCH`] entries, in seq order without gaps.
+    pub entries: Vec<AuditEntryWire>,
+}
+
+/// `POST /api/v1/audit` answer: how far the server now holds this device's chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditAck {
+    /// Highest seq the server holds for this device; it holds every seq from 1 up to it.
+    pub acknowledged_through: u64,
+    /// Entries of this request stored now for the first time (0 for a resend).
+    #[serde(default)]
+    pub stored: u64,
+}
+
+/// `GET /api/v1/audit/verify?village_code=…&device_no=…` answer, for auditors: the server's
+/// copy of one device's chain re-verified from entry 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditVerifyResponse {
+    /// Entries the server holds for this device.
+    pub entries: u64,
+    /// The first entry whose link or hash does not check out; `None` when the chain is intact.
+    pub first_broken_seq: Option<u64>,
+    /// The verdict in Bahasa Indonesia.
+    pub message: String,
+}

@@ -2,7 +2,9 @@
 //! validation of broken catalogues.
 
 mod checklists;
+mod fields;
 mod rules;
+mod services;
 mod signed;
 mod validation;
 
