@@ -456,15 +456,41 @@ pub async fn attach_scan(
     })
 }
 
+/// Records in the audit log that the operator looked residents up by `text` (a NIK, a name, a
+/// number). Searches shorter than 3 characters reveal nobody and are not recorded.
+pub fn audit_lookup(store: &mut crate::commands::StoreGuard<'_>, text: Option<&str>) -> Result<()> {
+    let Some(text) = text.map(str::trim).filter(|t| t.chars().count() >= 3) else {
+        return Ok(());
+    };
+    let operator = store.operator_name();
+    store.audit(
+        &operator,
+        loket_store::AuditAction::Viewed,
+        text,
+        Local::now().fixed_offset(),
+    )?;
+    Ok(())
+}
+
 /// People already known on this laptop matching a NIK prefix, a name part or a Nomor KK, so
 /// the operator picks instead of retyping.
 #[tauri::command]
 pub fn find_residents(desk: State<'_, Desk>, text: String) -> Result<Vec<Resident>> {
-    Ok(lock(&desk)?.find_residents(&text, 20)?)
+    let mut store = lock(&desk)?;
+    let found = store.find_residents(&text, 20)?;
+    if !found.is_empty() {
+        audit_lookup(&mut store, Some(&text))?;
+    }
+    Ok(found)
 }
 
 /// Everyone known on this laptop under one family card.
 #[tauri::command]
 pub fn household(desk: State<'_, Desk>, nomor_kk: String) -> Result<Vec<Resident>> {
-    Ok(lock(&desk)?.household(&nomor_kk)?)
+    let mut store = lock(&desk)?;
+    let found = store.household(&nomor_kk)?;
+    if !found.is_empty() {
+        audit_lookup(&mut store, Some(&nomor_kk))?;
+    }
+    Ok(found)
 }

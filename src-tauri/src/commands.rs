@@ -371,8 +371,7 @@ fn info(desk: &Desk, store: &StoreGuard<'_>) -> AppInfo {
     AppInfo {
         village_code: device.village.dotted(),
         village_name: device.village.name(),
-        regency_name: loket_domain::region_name(&device.village.regency_dotted())
-            .unwrap_or(""),
+        regency_name: loket_domain::region_name(&device.village.regency_dotted()).unwrap_or(""),
         device_no: device.device_no,
         server_url: desk.server_url(store),
         operator,
@@ -420,11 +419,13 @@ pub fn list_applications(
     desk: State<'_, Desk>,
     query: Option<loket_store::ApplicationQuery>,
 ) -> Result<Vec<ApplicationView>> {
-    let store = lock(&desk)?;
+    let mut store = lock(&desk)?;
     let lang = desk.lang(&store);
     let cat = crate::apply::active_catalogue(&store);
+    let query = query.unwrap_or_default();
+    crate::apply::audit_lookup(&mut store, query.text.as_deref())?;
     Ok(store
-        .search(&query.unwrap_or_default())?
+        .search(&query)?
         .iter()
         .map(|a| views::application_view(a, &cat, lang))
         .collect())

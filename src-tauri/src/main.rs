@@ -102,7 +102,8 @@ impl DeviceFile {
     pub fn load(path: &std::path::Path) -> anyhow::Result<Option<DeviceFile>> {
         match std::fs::read_to_string(path) {
             Ok(text) => Ok(Some(
-                serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?,
+                serde_json::from_str(&text)
+                    .with_context(|| format!("parsing {}", path.display()))?,
             )),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),

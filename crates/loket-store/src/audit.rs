@@ -23,6 +23,9 @@ pub enum AuditAction {
     PrintedDocument,
     /// A document was checked with the verifier.
     Verified,
+    /// Residents' data was looked up (a search by NIK, name or number); the subject is what
+    /// was searched for (UU 27/2022: who looked at whose data).
+    Viewed,
 }
 
 impl AuditAction {
@@ -33,6 +36,7 @@ impl AuditAction {
             AuditAction::PrintedReceipt => "printed_receipt",
             AuditAction::PrintedDocument => "printed_document",
             AuditAction::Verified => "verified",
+            AuditAction::Viewed => "viewed",
         }
     }
 }
