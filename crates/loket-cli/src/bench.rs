@@ -4,29 +4,43 @@
 //! The reference is the raw SQLite insert rate: plain `INSERT`s of a row comparable to an
 //! application (id, tracking number, form JSON, operator, time) into a scratch table of a store
 //! file of the same kind — SQLCipher-encrypted, WAL, `synchronous=FULL` — one transaction per
-//! row. It is sampled interleaved with the register samples (one raw insert, one register), after
-//! 500 untimed inserts that recycle the scratch file's WAL once, so both see the same disk. That
-//! rate is bounded by the disk's fsync, so dividing by it makes numbers from different
+//! row. It is sampled interleaved with the write samples (one raw insert, one register or save),
+//! after 500 untimed inserts that recycle the scratch file's WAL once, so both see the same disk.
+//! That rate is bounded by the disk's fsync, so dividing by it makes numbers from different
 //! laptops comparable: "register = 0.8× raw insert" means registering costs about one durable
 //! write plus 25 %.
 //!
-//! Measured, in one run and in a fresh temporary directory:
+//! Measured, in one run and in a fresh temporary directory (`TMPDIR`, normally on the real disk;
+//! the output names the file system, because on tmpfs an fsync costs nothing and the write
+//! numbers say nothing about a laptop):
+//! - `loket_scan::intake` per page on three sources: a synthetic phone photo (3000×4000 RGB
+//!   JPEG of a slightly rotated, unevenly lit page on a table), the repository's
+//!   `assets/demo/contoh-kk.jpg`, and a synthetic 300-dpi A4 flatbed scan (PNG): milliseconds
+//!   per page and compression ratio (upload bytes ÷ stored JPEG bytes);
 //! - `VillageStore::register` latency p50/p99 and rate with 0, 500 and 5,000 applications
 //!   already stored (the store is filled with `register` itself between the levels);
-//! - listing all applications (`VillageStore::applications`) once 10,000 are stored;
-//! - `loket_scan::intake` on a synthetic 300-dpi A4 page (PNG, drawn here): compression ratio
-//!   (upload bytes ÷ stored JPEG bytes) and milliseconds per page.
+//! - saving an application with 3 scans (a birth certificate with its three papers, one page
+//!   each from the three sources): `put_scan` ×3 + `register`, four transactions, p50/p99 —
+//!   intake is not included, it happens while the operator is still filling the form;
+//! - listing all applications and a few typical searches (`VillageStore::search`: name part,
+//!   NIK, tracking number, service, no hit) once 10,000 are stored.
 //!
 //! Every rate is also given as a ratio to the raw insert rate. `--quick` uses fewer samples and
-//! smaller stores (0, 100 and 1,000 existing; listing at 2,000) for a run of a few seconds. The
-//! full run is bounded by about 10,000 durable writes plus a few scan pages, well under a minute
-//! in a release build on an SSD. This is a measurement, never a test: nothing here asserts a time.
+//! smaller stores (0, 100 and 1,000 existing; listing and search at 2,000) for a run of a few
+//! seconds. The full run is bounded by about 12,000 durable writes plus 15 scan intakes, well
+//! under a minute in a release build on an SSD. This is a measurement, never a test: nothing
+//! here asserts a time.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration as ChronoDuration, FixedOffset, NaiveDate};
-use loket_domain::{validate_applicant, Applicant, ApplicantForm, RegionCode, ServiceCode};
-use loket_store::{DatabaseKey, DeviceIdentity, NewApplication, VillageStore};
+use loket_domain::{
+    validate_applicant, Applicant, ApplicantForm, ProvidedDocument, RegionCode, ServiceCode,
+};
+use loket_store::{
+    ApplicationQuery, DatabaseKey, DeviceIdentity, NewApplication, NewScan, VillageStore,
+};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -35,22 +49,31 @@ use uuid::Uuid;
 struct Plan {
     samples: usize,
     levels: [usize; 3],
+    /// Saves with 3 scans, measured after the last register level.
+    saves: usize,
     list_at: usize,
-    scan_pages: usize,
+    /// Repetitions of each search query.
+    searches: usize,
+    /// Intake runs per scan source.
+    scan_runs: usize,
 }
 
 const FULL: Plan = Plan {
     samples: 200,
     levels: [0, 500, 5_000],
+    saves: 200,
     list_at: 10_000,
-    scan_pages: 3,
+    searches: 20,
+    scan_runs: 5,
 };
 
 const QUICK: Plan = Plan {
     samples: 50,
     levels: [0, 100, 1_000],
+    saves: 30,
     list_at: 2_000,
-    scan_pages: 1,
+    searches: 5,
+    scan_runs: 1,
 };
 
 /// Untimed raw inserts before the reference is measured.
@@ -58,6 +81,13 @@ const RAW_WARMUP: usize = 500;
 
 /// Applications per simulated day, so the 9,999-per-day tracking counter never runs out.
 const PER_DAY: usize = 40;
+
+/// The example family card shipped for the demo: a real-world-sized grayscale JPEG.
+const CONTOH_KK: &[u8] = include_bytes!("../../../assets/demo/contoh-kk.jpg");
+
+/// The three papers of a birth certificate application and which scan source plays each.
+const SAVE_SLOTS: [(&str, usize); 3] =
+    [("surat_keterangan_lahir", 0), ("kk", 1), ("buku_nikah", 2)];
 
 /// Runs the benchmark, prints a table and writes the JSON report to `json` if given.
 pub fn run(quick: bool, json_path: Option<&Path>) -> anyhow::Result<()> {
@@ -70,14 +100,29 @@ pub fn run(quick: bool, json_path: Option<&Path>) -> anyhow::Result<()> {
     } else {
         "release"
     };
+    let fs = filesystem_of(dir.path());
     eprintln!(
-        "loket bench ({}, {build} build) in {}",
+        "loket bench ({}, {build} build) in {} ({fs})",
         if quick { "quick" } else { "full" },
         dir.path().display()
     );
+    if matches!(fs.as_str(), "tmpfs" | "ramfs") {
+        eprintln!(
+            "warning: {} is in memory ({fs}): write latencies are not disk latencies; \
+             set TMPDIR to a directory on the laptop's disk",
+            dir.path().display()
+        );
+    }
 
-    // The reference is measured interleaved with the register samples (one raw insert, one
-    // register), so both see the same disk and cache conditions.
+    // Scan intake first: its pages are what the saves below store.
+    let sources = scan_sources()?;
+    let mut scans = Vec::with_capacity(sources.len());
+    for source in &sources {
+        scans.push(intake_runs(source, plan.scan_runs)?);
+    }
+
+    // The reference is measured interleaved with the write samples (one raw insert, one
+    // register or save), so both see the same disk and cache conditions.
     // Before timing, enough untimed inserts to fill and recycle the raw file's WAL once: a
     // growing WAL file costs more per fsync than a recycled one, and the store's WAL is recycled
     // from a few hundred applications on.
@@ -87,7 +132,7 @@ pub fn run(quick: bool, json_path: Option<&Path>) -> anyhow::Result<()> {
     }
     let mut raw_lat = Vec::new();
 
-    // Register at increasing store sizes, then list at the largest.
+    // Register at increasing store sizes, then saves with scans, then list and search.
     let mut store = VillageStore::open_encrypted(&dir.path().join("village.sqlite"), &key)
         .context("opening the bench store")?;
     let device = DeviceIdentity {
@@ -111,44 +156,79 @@ pub fn run(quick: bool, json_path: Option<&Path>) -> anyhow::Result<()> {
         }
         register_rows.push((level, Samples(lat)));
     }
+
+    let save_at = stored;
+    let mut save_lat = Vec::with_capacity(plan.saves);
+    let mut save_bytes = 0usize;
+    for k in 0..plan.saves {
+        // Pages and form are made before the clock starts: only the store's work is timed.
+        let (pages, mut new) = birth_certificate(&scans, stored, k)?;
+        save_bytes = pages.iter().map(|p| p.bytes.len()).sum();
+        raw_lat.push(raw_table.insert()?);
+        let now = captured_at(stored);
+        let t = Instant::now();
+        for ((slot, _), page) in SAVE_SLOTS.iter().zip(&pages) {
+            let r = store.put_scan(page, now)?;
+            new.provided.push(ProvidedDocument {
+                slot: (*slot).to_string(),
+                pages: vec![r],
+            });
+        }
+        store.register(&device, &new, "operator", now, Uuid::now_v7())?;
+        save_lat.push(t.elapsed());
+        stored += 1;
+    }
+    let saves = Samples(save_lat);
+
     while stored < plan.list_at {
         register_one(&mut store, &device, stored)?;
         stored += 1;
     }
     let t = Instant::now();
-    let listed = store.applications()?.len();
+    let all = store.applications()?;
     let list_time = t.elapsed();
+    let listed = all.len();
+    let searches = search_queries(&all)?;
+    drop(all);
+    let mut search_rows = Vec::new();
+    for (label, query) in &searches {
+        let mut lat = Vec::with_capacity(plan.searches);
+        let mut hits = 0;
+        for _ in 0..plan.searches {
+            let t = Instant::now();
+            hits = store.search(query)?.len();
+            lat.push(t.elapsed());
+        }
+        search_rows.push((label.clone(), query.clone(), hits, Samples(lat)));
+    }
     drop(store);
     drop(raw_table);
     let raw = Samples(raw_lat);
     let raw_rate = raw.rate();
 
-    let scan = scan_pages(plan.scan_pages)?;
-
     // Report.
     let ratio = |rate: f64| rate / raw_rate;
     println!(
-        "{:<34} {:>10} {:>10} {:>12} {:>9}",
+        "{:<44} {:>10} {:>10} {:>12} {:>9}",
         "measure", "p50 ms", "p99 ms", "per second", "× raw"
     );
-    println!(
-        "{:<34} {:>10.3} {:>10.3} {:>12.1} {:>9}",
-        format!("raw insert ({} rows, reference)", raw.0.len()),
-        ms(raw.percentile(0.50)),
-        ms(raw.percentile(0.99)),
-        raw_rate,
-        "1.00"
-    );
-    let mut register_json = Vec::new();
-    for (level, s) in &register_rows {
+    let row = |label: String, s: &Samples| {
         println!(
-            "{:<34} {:>10.3} {:>10.3} {:>12.1} {:>9.2}",
-            format!("register at {level} existing"),
+            "{:<44} {:>10.3} {:>10.3} {:>12.1} {:>9.3}",
+            label,
             ms(s.percentile(0.50)),
             ms(s.percentile(0.99)),
             s.rate(),
             ratio(s.rate())
         );
+    };
+    row(
+        format!("raw insert ({} rows, reference)", raw.0.len()),
+        &raw,
+    );
+    let mut register_json = Vec::new();
+    for (level, s) in &register_rows {
+        row(format!("register at {level} existing"), s);
         register_json.push(json!({
             "existing": level,
             "samples": s.0.len(),
@@ -158,38 +238,89 @@ pub fn run(quick: bool, json_path: Option<&Path>) -> anyhow::Result<()> {
             "ratio_to_raw_insert": ratio(s.rate()),
         }));
     }
+    row(
+        format!("save with 3 scans at {save_at} ({} KB)", save_bytes / 1024),
+        &saves,
+    );
     let list_rate = listed as f64 / list_time.as_secs_f64();
     println!(
-        "{:<34} {:>10.3} {:>10} {:>12.1} {:>9.2}",
+        "{:<44} {:>10.3} {:>10} {:>12.1} {:>9.3}",
         format!("list all at {listed} (rows)"),
         ms(list_time),
         "-",
         list_rate,
         ratio(list_rate)
     );
-    let scan_rate = scan.pages as f64 / scan.time.as_secs_f64();
-    let ms_per_page = ms(scan.time) / scan.pages as f64;
+    let mut search_json = Vec::new();
+    for (label, query, hits, s) in &search_rows {
+        row(format!("search {label} at {listed} ({hits} hits)"), s);
+        search_json.push(json!({
+            "query": label,
+            "text": query.text,
+            "service": query.service.as_ref().map(|c| c.code().to_string()),
+            "hits": hits,
+            "samples": s.0.len(),
+            "p50_ms": ms(s.percentile(0.50)),
+            "p99_ms": ms(s.percentile(0.99)),
+            "per_second": s.rate(),
+            "ratio_to_raw_insert": ratio(s.rate()),
+        }));
+    }
+    let mut scan_json = Vec::new();
+    for scan in &scans {
+        row(
+            format!("scan intake, {} (per page)", scan.short),
+            &scan.per_page,
+        );
+        scan_json.push(json!({
+            "source": scan.what,
+            "input_width": scan.input_size.0,
+            "input_height": scan.input_size.1,
+            "input_bytes": scan.input_bytes,
+            "runs": scan.per_page.0.len(),
+            "pages": scan.pages.len(),
+            "stored_bytes_per_page": scan.stored_bytes(),
+            "stored_width": scan.pages[0].width,
+            "stored_height": scan.pages[0].height,
+            "jpeg_quality": scan.pages[0].quality,
+            "skew_corrected_degrees": scan.pages[0].skew_degrees,
+            "compression_ratio": scan.compression(),
+            "p50_ms_per_page": ms(scan.per_page.percentile(0.50)),
+            "p99_ms_per_page": ms(scan.per_page.percentile(0.99)),
+            "pages_per_second": scan.per_page.rate(),
+            "ratio_to_raw_insert": ratio(scan.per_page.rate()),
+        }));
+    }
+    for scan in &scans {
+        println!(
+            "scan compression, {}: {} → {} bytes per page ({:.1}:1), {}×{} px → {}×{} px q{}, \
+             skew {:.1}°",
+            scan.short,
+            scan.input_bytes,
+            scan.stored_bytes(),
+            scan.compression(),
+            scan.input_size.0,
+            scan.input_size.1,
+            scan.pages[0].width,
+            scan.pages[0].height,
+            scan.pages[0].quality,
+            scan.pages[0].skew_degrees
+        );
+    }
     println!(
-        "{:<34} {:>10.1} {:>10} {:>12.2} {:>9.4}",
-        format!("scan intake, A4 300 dpi ({} p)", scan.pages),
-        ms_per_page,
-        "-",
-        scan_rate,
-        ratio(scan_rate)
-    );
-    println!(
-        "scan compression: {} → {} bytes per page ({:.1}:1), {}×{} px stored",
-        scan.original_bytes,
-        scan.stored_bytes,
-        scan.compression(),
-        scan.stored_size.0,
-        scan.stored_size.1
+        "save with 3 scans = put_scan ×3 + register (4 transactions, {save_bytes} scan bytes; \
+         intake not included); store on {fs} at {}",
+        dir.path().display()
     );
 
     if let Some(path) = json_path {
         let report = json!({
             "quick": quick,
             "build": build,
+            "disk": {
+                "dir": dir.path().display().to_string(),
+                "filesystem": fs,
+            },
             "reference": {
                 "what": "raw INSERT, one transaction per row, SQLCipher, WAL, synchronous=FULL",
                 "rows": raw.0.len(),
@@ -198,30 +329,87 @@ pub fn run(quick: bool, json_path: Option<&Path>) -> anyhow::Result<()> {
                 "per_second": raw_rate,
             },
             "register": register_json,
+            "save_with_3_scans": {
+                "what": "put_scan ×3 + register, one transaction each; intake not included",
+                "existing": save_at,
+                "samples": saves.0.len(),
+                "scan_bytes_per_save": save_bytes,
+                "p50_ms": ms(saves.percentile(0.50)),
+                "p99_ms": ms(saves.percentile(0.99)),
+                "per_second": saves.rate(),
+                "ratio_to_raw_insert": ratio(saves.rate()),
+            },
             "list_all": {
                 "applications": listed,
                 "ms": ms(list_time),
                 "rows_per_second": list_rate,
                 "ratio_to_raw_insert": ratio(list_rate),
             },
-            "scan": {
-                "page": "synthetic A4 at 300 dpi (2480×3508), grayscale PNG",
-                "pages": scan.pages,
-                "original_bytes_per_page": scan.original_bytes,
-                "stored_bytes_per_page": scan.stored_bytes,
-                "stored_width": scan.stored_size.0,
-                "stored_height": scan.stored_size.1,
-                "compression_ratio": scan.compression(),
-                "ms_per_page": ms_per_page,
-                "pages_per_second": scan_rate,
-                "ratio_to_raw_insert": ratio(scan_rate),
+            "search": {
+                "applications": listed,
+                "queries": search_json,
             },
+            "scan": scan_json,
         });
         std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The file system type holding `dir` (`ext4`, `tmpfs`…), from the longest matching mount
+/// point in `/proc/self/mounts`; "unknown file system" where that does not exist.
+fn filesystem_of(dir: &Path) -> String {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let Ok(mounts) = std::fs::read_to_string("/proc/self/mounts") else {
+        return "unknown file system".into();
+    };
+    mounts
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split_whitespace();
+            let (_, point, fs) = (parts.next()?, parts.next()?, parts.next()?);
+            // Mount points escape spaces as \040.
+            let point = point.replace("\\040", " ");
+            dir.starts_with(&point)
+                .then(|| (point.len(), fs.to_string()))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, fs)| fs)
+        .unwrap_or_else(|| "unknown file system".into())
+}
+
+/// The searches an operator makes at the counter, over the stored applications `all`.
+fn search_queries(
+    all: &[loket_store::StoredApplication],
+) -> anyhow::Result<Vec<(String, ApplicationQuery)>> {
+    let text = |t: &str| ApplicationQuery {
+        text: Some(t.to_string()),
+        ..Default::default()
+    };
+    // An application from the middle of the store, typed in full.
+    let someone = all
+        .get(all.len() / 2)
+        .context("no applications to search")?;
+    let mut queries = vec![
+        ("name part".to_string(), text("hasanuddin")),
+        ("NIK".to_string(), text(someone.data.nik.as_str())),
+        (
+            "tracking number".to_string(),
+            text(&someone.tracking_number),
+        ),
+        ("no hit".to_string(), text("tidak ada")),
+    ];
+    // The saves with scans are the only birth certificates.
+    queries.push((
+        "service".to_string(),
+        ApplicationQuery {
+            service: Some(ServiceCode::parse("akta_kelahiran")?),
+            ..Default::default()
+        },
+    ));
+    Ok(queries)
 }
 
 /// Latencies of one measured operation.
@@ -335,42 +523,250 @@ fn applicant(i: usize) -> Applicant {
         .expect("generated applicant is valid")
 }
 
+/// One scan source for intake and the bytes of what it produced.
+struct ScanSource {
+    /// Short label for the table.
+    short: &'static str,
+    /// What it is, for the JSON report.
+    what: &'static str,
+    bytes: Vec<u8>,
+    size: (u32, u32),
+}
+
+/// Intake results for one source.
 struct ScanResult {
-    pages: usize,
-    time: Duration,
-    original_bytes: usize,
-    stored_bytes: usize,
-    stored_size: (u32, u32),
+    short: &'static str,
+    what: &'static str,
+    input_bytes: usize,
+    input_size: (u32, u32),
+    /// Time per page of each run.
+    per_page: Samples,
+    pages: Vec<loket_scan::Page>,
+    thumbnail: Vec<u8>,
 }
 
 impl ScanResult {
+    fn stored_bytes(&self) -> usize {
+        self.pages.iter().map(|p| p.jpeg.len()).sum::<usize>() / self.pages.len()
+    }
+
     fn compression(&self) -> f64 {
-        self.original_bytes as f64 / self.stored_bytes as f64
+        self.input_bytes as f64 / self.stored_bytes() as f64
     }
 }
 
-/// Intake of `pages` synthetic pages, one upload each; PNG encoding is not timed.
-fn scan_pages(pages: usize) -> anyhow::Result<ScanResult> {
-    let png = synthetic_a4_png()?;
+/// The phone photo, the demo KK and the flatbed A4 page; drawing and encoding are not timed.
+fn scan_sources() -> anyhow::Result<Vec<ScanSource>> {
+    let kk = image::load_from_memory(CONTOH_KK).context("decoding contoh-kk.jpg")?;
+    Ok(vec![
+        ScanSource {
+            short: "phone photo 3000×4000",
+            what: "synthetic phone photo, 3000×4000 RGB JPEG q92: page rotated 2.5° on a table, \
+                   uneven light, sensor noise",
+            bytes: synthetic_phone_photo_jpeg()?,
+            size: (3000, 4000),
+        },
+        ScanSource {
+            short: "contoh-kk.jpg",
+            what: "assets/demo/contoh-kk.jpg (grayscale JPEG)",
+            bytes: CONTOH_KK.to_vec(),
+            size: (kk.width(), kk.height()),
+        },
+        ScanSource {
+            short: "A4 300 dpi PNG",
+            what: "synthetic A4 at 300 dpi (2480×3508), grayscale PNG",
+            bytes: synthetic_a4_png()?,
+            size: (2480, 3508),
+        },
+    ])
+}
+
+/// `runs` intakes of one source, one upload each.
+fn intake_runs(source: &ScanSource, runs: usize) -> anyhow::Result<ScanResult> {
     let limits = loket_scan::IntakeLimits::default();
-    let mut time = Duration::ZERO;
-    let mut stored_bytes = 0;
-    let mut stored_size = (0, 0);
-    for _ in 0..pages {
+    let mut per_page = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs.max(1) {
         let t = Instant::now();
-        let intake = loket_scan::intake(&png, &limits).context("scan intake")?;
-        time += t.elapsed();
-        let page = intake.pages.first().context("intake returned no page")?;
-        stored_bytes = page.jpeg.len();
-        stored_size = (page.width, page.height);
+        let intake = loket_scan::intake(&source.bytes, &limits)
+            .with_context(|| format!("scan intake of {}", source.short))?;
+        let elapsed = t.elapsed();
+        anyhow::ensure!(!intake.pages.is_empty(), "intake returned no page");
+        per_page.push(elapsed / intake.pages.len() as u32);
+        last = Some(intake);
     }
+    let intake = last.context("no intake run")?;
     Ok(ScanResult {
-        pages,
-        time,
-        original_bytes: png.len(),
-        stored_bytes,
-        stored_size,
+        short: source.short,
+        what: source.what,
+        input_bytes: source.bytes.len(),
+        input_size: source.size,
+        per_page: Samples(per_page),
+        pages: intake.pages,
+        thumbnail: intake.thumbnail_png,
     })
+}
+
+/// A stored page made unique for save `k`: the same JPEG with a comment segment (`FF FE`)
+/// after the start-of-image marker, so content addressing stores every save's pages anew, as
+/// it would for different residents' papers.
+fn unique_page(jpeg: &[u8], k: usize) -> Vec<u8> {
+    let comment = format!("loket bench save {k}");
+    let len = ((comment.len() + 2) as u16).to_be_bytes();
+    let mut out = Vec::with_capacity(jpeg.len() + comment.len() + 4);
+    out.extend_from_slice(&jpeg[..2]);
+    out.extend_from_slice(&[0xFF, 0xFE, len[0], len[1]]);
+    out.extend_from_slice(comment.as_bytes());
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// Save `k`'s three pages and its birth certificate application (applicant `i`, parents named
+/// in the fields so residents are learnt as at the counter); scans are attached by the caller.
+fn birth_certificate(
+    scans: &[ScanResult],
+    i: usize,
+    k: usize,
+) -> anyhow::Result<(Vec<NewScan>, NewApplication)> {
+    let pages = SAVE_SLOTS
+        .iter()
+        .map(|&(_, source)| NewScan {
+            bytes: unique_page(&scans[source].pages[0].jpeg, k),
+            media_type: "image/jpeg".into(),
+            thumbnail: scans[source].thumbnail.clone(),
+        })
+        .collect();
+    let mother = applicant(2 * i + 2);
+    let father = applicant(2 * i + 3);
+    let fields: BTreeMap<String, String> = [
+        ("child_name", "Muhammad Fadli Saputra".to_string()),
+        ("child_sex", "laki_laki".into()),
+        ("child_birth_date", "2026-11-01".into()),
+        ("child_birth_place", "Pinrang".into()),
+        ("mother_nik", mother.nik.as_str().to_string()),
+        ("mother_name", mother.full_name),
+        ("father_nik", father.nik.as_str().to_string()),
+        ("father_name", father.full_name),
+        ("nomor_kk", format!("731501201014{:04}", 1 + i % 9_999)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let mut new = NewApplication::new(
+        ServiceCode::parse("akta_kelahiran")?,
+        "2026.11.1",
+        applicant(i),
+    );
+    new.fields = fields;
+    Ok((pages, new))
+}
+
+/// A phone photo of a form as villagers send it: 3000×4000 RGB, the page rotated 2.5° and
+/// not filling the frame, on a brown table, lit unevenly (brighter top left, dark corners),
+/// with sensor noise; on the page a letterhead, a ruled table like a KK's, lines of "text" and
+/// a blue stamp. Encoded at JPEG quality 92 as phone cameras do.
+fn synthetic_phone_photo_jpeg() -> anyhow::Result<Vec<u8>> {
+    let (w, h) = (3000u32, 4000u32);
+    // The page: 2500×3540 px (A4 proportions), centred, rotated by 2.5°.
+    let (pw, ph) = (2500.0f32, 3540.0f32);
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0 + 40.0);
+    let (sin, cos) = 2.5f32.to_radians().sin_cos();
+    // Word runs per text line, in page coordinates.
+    let mut rng = 0x0BAD_5EED_u64;
+    let mut rand = move |n: u64| {
+        rng = rng
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (rng >> 33) % n
+    };
+    const PITCH: f32 = 64.0;
+    const TOP: f32 = 1450.0;
+    let lines = ((3300.0 - TOP) / PITCH) as usize;
+    let words: Vec<Vec<(f32, f32)>> = (0..lines)
+        .map(|_| {
+            let mut row = Vec::new();
+            let mut x = 180.0;
+            let end = 2320.0 - rand(700) as f32;
+            while x < end {
+                let len = 50.0 + rand(220) as f32;
+                row.push((x, (x + len).min(end)));
+                x += len + 28.0;
+            }
+            row
+        })
+        .collect();
+    let mut noise = 0x1234_5678_9ABC_DEF1_u64;
+    let mut img = image::RgbImage::new(w, h);
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        noise ^= noise << 13;
+        noise ^= noise >> 7;
+        noise ^= noise << 17;
+        let grain = (noise % 13) as f32 - 6.0;
+        // Light: brighter towards the top left, falling off to the corners.
+        let (dx, dy) = (x as f32 / w as f32 - 0.35, y as f32 / h as f32 - 0.3);
+        let light = 1.05 - 0.45 * (dx * dx + dy * dy);
+        // Page coordinates of this pixel (inverse rotation about the page centre).
+        let (rx, ry) = (x as f32 - cx, y as f32 - cy);
+        let u = cos * rx + sin * ry + pw / 2.0;
+        let v = -sin * rx + cos * ry + ph / 2.0;
+        let rgb: [f32; 3] = if u < 0.0 || v < 0.0 || u >= pw || v >= ph {
+            [96.0, 72.0, 52.0] // the table
+        } else {
+            page_ink(u, v, &words, PITCH, TOP)
+        };
+        *p = image::Rgb(rgb.map(|c| (c * light + grain).clamp(0.0, 255.0) as u8));
+    }
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92).encode_image(&img)?;
+    Ok(jpeg)
+}
+
+/// The colour of the photographed page at page coordinates (`u`, `v`).
+fn page_ink(u: f32, v: f32, words: &[Vec<(f32, f32)>], pitch: f32, top: f32) -> [f32; 3] {
+    const PAPER: [f32; 3] = [238.0, 232.0, 218.0];
+    const INK: [f32; 3] = [34.0, 32.0, 40.0];
+    const STAMP: [f32; 3] = [70.0, 90.0, 190.0];
+    // Stamp: a ring, drawn over everything else.
+    let (sx, sy) = (u - 1850.0, v - 3150.0);
+    let r = (sx * sx + sy * sy).sqrt();
+    if (150.0..165.0).contains(&r) || (115.0..122.0).contains(&r) {
+        return STAMP;
+    }
+    // Letterhead: a heavy title line of glyph blocks, then a double rule.
+    if (150.0..250.0).contains(&v) && (600.0..1900.0).contains(&u) && (u as u32 / 11) % 5 != 4 {
+        return INK;
+    }
+    if ((300.0..312.0).contains(&v) || (322.0..326.0).contains(&v)) && (140.0..2360.0).contains(&u)
+    {
+        return INK;
+    }
+    // A ruled table (KK member rows): 8 rows × 6 columns.
+    if (420.0..1300.0).contains(&v) && (140.0..2360.0).contains(&u) {
+        let row_line = ((v - 420.0) % 110.0) < 4.0 || v >= 1296.0;
+        let col_line = [140.0, 300.0, 900.0, 1300.0, 1650.0, 2000.0, 2356.0]
+            .iter()
+            .any(|c| (u - c).abs() < 2.0);
+        if row_line || col_line {
+            return INK;
+        }
+        // Cell text: short strokes in each cell's upper half.
+        let in_row = (v - 420.0) % 110.0;
+        if (30.0..62.0).contains(&in_row) && (u as u32 % 13) < 5 && (u as u32 / 90) % 3 != 2 {
+            return INK;
+        }
+        return PAPER;
+    }
+    // Body text lines.
+    if v >= top {
+        let line = ((v - top) / pitch) as usize;
+        let within = (v - top) % pitch;
+        if let Some(row) = words.get(line) {
+            if within < 30.0 && (u as u32 % 12) < 5 && row.iter().any(|&(a, b)| u >= a && u < b) {
+                return INK;
+            }
+        }
+    }
+    PAPER
 }
 
 /// A 300-dpi A4 page (2480×3508) as a flatbed would produce it: off-white paper with grain,

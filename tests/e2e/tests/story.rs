@@ -144,7 +144,10 @@ async fn story(
         "a receipt appeared for an invalid NIK"
     );
     ensure!(
-        desk.attr("#missing-summary", "data-can-submit").await?.as_deref() != Some("true"),
+        desk.attr("#missing-summary", "data-can-submit")
+            .await?
+            .as_deref()
+            != Some("true"),
         "an application with no documents counts as complete"
     );
     desk.screenshot("desktop-01-invalid-nik").await?;
@@ -166,8 +169,10 @@ async fn story(
     desk.select("#sf-marital_status", "belum_kawin").await?;
     tick(desk, "perekaman_biometrik").await?;
     desk.click("#btn-save").await?;
-    desk.wait_text("#form-msg", "a 'cannot save yet' message", |t| !t.trim().is_empty())
-        .await?;
+    desk.wait_text("#form-msg", "a 'cannot save yet' message", |t| {
+        !t.trim().is_empty()
+    })
+    .await?;
     desk.wait_attr(".req[data-req=\"kk\"]", "data-satisfied", "false")
         .await?;
     ensure!(
@@ -182,7 +187,10 @@ async fn story(
         .await?;
     let why = desk.text(".slot[data-slot=\"kk\"] .slot-status").await?;
     ensure!(
-        desk.attr(".slot[data-slot=\"kk\"]", "data-attached").await?.as_deref() == Some("false"),
+        desk.attr(".slot[data-slot=\"kk\"]", "data-attached")
+            .await?
+            .as_deref()
+            == Some("false"),
         "a file that is not a scan was attached: {why:?}"
     );
     desk.screenshot("desktop-01b-bad-scan").await?;
@@ -469,14 +477,25 @@ async fn story(
     desk.wait_attr("#register-form", "data-service", "akta_kelahiran")
         .await?;
     pick_resident(desk, "#resident-search", "#resident-results", "Tenri", NIK).await?;
-    let name = desk.attr("#f-full_name", "value").await?.unwrap_or_default();
-    ensure!(name == NAME, "picking the resident filled the name {name:?}");
-    desk.type_into("#sf-child_name", "Muhammad Fadli Ramadhan").await?;
+    let name = desk
+        .attr("#f-full_name", "value")
+        .await?
+        .unwrap_or_default();
+    ensure!(
+        name == NAME,
+        "picking the resident filled the name {name:?}"
+    );
+    desk.type_into("#sf-child_name", "Muhammad Fadli Ramadhan")
+        .await?;
     desk.select("#sf-child_sex", "laki_laki").await?;
-    desk.type_into("#sf-child_birth_date", &days_ago(20)).await?;
+    desk.type_into("#sf-child_birth_date", &days_ago(20))
+        .await?;
     desk.type_into("#sf-child_birth_place", "Pinrang").await?;
     pick_resident(desk, "#sf-mother_nik", "#pick-mother_nik", "Tenri", NIK).await?;
-    let mother = desk.attr("#sf-mother_name", "value").await?.unwrap_or_default();
+    let mother = desk
+        .attr("#sf-mother_name", "value")
+        .await?
+        .unwrap_or_default();
     ensure!(mother == NAME, "picking the mother filled {mother:?}");
     desk.type_into("#sf-nomor_kk", KK).await?;
     let receipt_pdf_scan = artifacts_dir()?.join("receipt.pdf");
@@ -486,8 +505,12 @@ async fn story(
     attach(desk, "sptjm_f204", &demo_scan()).await?;
     attach(desk, "kk", &demo_scan()).await?;
     for req in ["bukti_kelahiran", "bukti_perkawinan_orang_tua", "kk"] {
-        desk.wait_attr(&format!(".req[data-req=\"{req}\"]"), "data-satisfied", "true")
-            .await?;
+        desk.wait_attr(
+            &format!(".req[data-req=\"{req}\"]"),
+            "data-satisfied",
+            "true",
+        )
+        .await?;
     }
     desk.screenshot("desktop-08-akta-substitutes").await?;
     desk.click("#btn-save").await?;
@@ -502,21 +525,29 @@ async fn story(
     // 11. KIA for her son; the parent's KTP-el is photographed with the (test-pattern) camera.
     desk.click("#btn-new").await?;
     desk.select("#f-service", "kia").await?;
-    desk.wait_attr("#register-form", "data-service", "kia").await?;
+    desk.wait_attr("#register-form", "data-service", "kia")
+        .await?;
     pick_resident(desk, "#resident-search", "#resident-results", "Andi", NIK).await?;
     desk.type_into("#sf-child_nik", CHILD_NIK).await?;
-    desk.type_into("#sf-child_name", "Ahmad Rizki Pratama").await?;
+    desk.type_into("#sf-child_name", "Ahmad Rizki Pratama")
+        .await?;
     desk.type_into("#sf-child_birth_date", "10-03-2022").await?;
     desk.type_into("#sf-nomor_kk", KK).await?;
     attach(desk, "akta_kelahiran", &demo_scan()).await?;
     attach(desk, "kk", &demo_scan()).await?;
-    desk.click(".slot[data-slot=\"ktp_el_orang_tua\"] .slot-camera").await?;
-    desk.wait_for_within("#camera-take", Duration::from_secs(20)).await?;
+    desk.click(".slot[data-slot=\"ktp_el_orang_tua\"] .slot-camera")
+        .await?;
+    desk.wait_for_within("#camera-take", Duration::from_secs(20))
+        .await?;
     tokio::time::sleep(Duration::from_millis(800)).await; // the preview starts
     desk.screenshot("desktop-10-camera").await?;
     desk.click("#camera-take").await?;
-    desk.wait_attr(".slot[data-slot=\"ktp_el_orang_tua\"]", "data-attached", "true")
-        .await?;
+    desk.wait_attr(
+        ".slot[data-slot=\"ktp_el_orang_tua\"]",
+        "data-attached",
+        "true",
+    )
+    .await?;
     desk.wait_attr("#missing-summary", "data-can-submit", "true")
         .await?;
     desk.screenshot("desktop-11-kia-checklist").await?;
@@ -530,7 +561,8 @@ async fn story(
 
     // The list filters by service.
     desk.click("#nav-list").await?;
-    desk.wait_for("#search-service option[value=\"kia\"]").await?;
+    desk.wait_for("#search-service option[value=\"kia\"]")
+        .await?;
     desk.select("#search-service", "kia").await?;
     let deadline = Instant::now() + Duration::from_secs(20);
     while desk.count(rows).await? != 1 && Instant::now() < deadline {
@@ -571,9 +603,13 @@ async fn attach_file(desk: &Browser, slot: &str, file: &std::path::Path) -> Resu
 /// Attaches a file to a slot and waits until the scan is processed and shown.
 async fn attach(desk: &Browser, slot: &str, file: &std::path::Path) -> Result<()> {
     attach_file(desk, slot, file).await?;
-    desk.wait_attr(&format!(".slot[data-slot=\"{slot}\"]"), "data-attached", "true")
-        .await
-        .with_context(|| format!("slot {slot} never showed its scan"))?;
+    desk.wait_attr(
+        &format!(".slot[data-slot=\"{slot}\"]"),
+        "data-attached",
+        "true",
+    )
+    .await
+    .with_context(|| format!("slot {slot} never showed its scan"))?;
     Ok(())
 }
 
@@ -602,7 +638,9 @@ async fn pick_resident(
 /// Prints the receipt on both papers and returns the text of both PDFs.
 async fn print_both_receipts(desk: &Browser, tauri: &TauriDriver) -> Result<String> {
     let tracking = desk
-        .wait_text("#receipt-tracking", "a tracking number", |t| !t.trim().is_empty())
+        .wait_text("#receipt-tracking", "a tracking number", |t| {
+            !t.trim().is_empty()
+        })
         .await?
         .trim()
         .to_string();
