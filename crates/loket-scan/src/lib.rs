@@ -6,9 +6,14 @@
 //! - Size is checked before parsing; image dimensions are checked from the header before
 //!   decoding (decompression bombs); PDF page count and render size are bounded.
 //! - Third-party decoders run under `catch_unwind`: a panic becomes [`ScanError::Corrupt`].
-//! - Each page: grayscale → fit into A4 at 150 dpi → contrast stretch → deskew (±5°) →
-//!   JPEG with the highest quality from 80 down to 40 that fits the byte target, shrinking
-//!   towards 100 dpi if even q40 does not fit.
+//! - Each page: grayscale → fit into A4 at 150 dpi → contrast stretch → deskew (±5°, on the
+//!   page only: the table around a photographed page does not count) → JPEG with the highest
+//!   quality from 80 down to 40 that fits the byte target, shrinking towards 100 dpi if even
+//!   q40 does not fit.
+//! - An uploaded image never grows without need: if its page would be larger than the upload,
+//!   a grayscale JPEG that needed no scaling or straightening is kept as it is (metadata such
+//!   as EXIF removed), otherwise the highest quality down to 40 that is not larger is used
+//!   (q40 if none is).
 //! - Same input bytes give the same output bytes (and hashes).
 //!
 //! Encryption at rest is not done here: it belongs to the store.
@@ -20,7 +25,8 @@ mod page;
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader};
+use image::metadata::Orientation;
+use image::{ColorType, DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader};
 use sha2::{Digest, Sha256};
 
 pub use deskew::{estimate_skew_degrees, rotate_gray};
@@ -74,7 +80,8 @@ pub struct Page {
     pub height: u32,
     /// Content address of `jpeg` (SHA-256, lowercase hex), the key the store uses.
     pub sha256: String,
-    /// JPEG quality the search settled on (40–80; lower only for pathological pages).
+    /// JPEG quality the search settled on (40–80; lower only for pathological pages), or for
+    /// an upload kept as it is, its own quality as estimated from its quantisation table.
     pub quality: u8,
     /// Skew corrected by straightening, in degrees (0.0 when the page was left as is).
     pub skew_degrees: f32,
@@ -136,9 +143,14 @@ pub fn intake(bytes: &[u8], limits: &IntakeLimits) -> Result<ScanIntake, ScanErr
         });
     }
     let kind = sniff(bytes).ok_or(ScanError::UnsupportedType)?;
-    let grays = match kind {
-        FileKind::Png | FileKind::Jpeg => vec![decode_image(bytes, kind, limits)?],
-        FileKind::Pdf => page::rasterize_pdf(bytes, limits)?,
+    // An uploaded image is compared with its page, so a compact upload does not grow; PDF
+    // pages are rasterised from whatever the PDF holds and have no such counterpart.
+    let (grays, upload) = match kind {
+        FileKind::Png | FileKind::Jpeg => {
+            let (gray, gray_jpeg) = decode_image(bytes, kind, limits)?;
+            (vec![gray], Some(page::Upload { bytes, gray_jpeg }))
+        }
+        FileKind::Pdf => (page::rasterize_pdf(bytes, limits)?, None),
     };
     let mut pages = Vec::with_capacity(grays.len());
     let mut thumbnail_png = Vec::new();
@@ -147,7 +159,11 @@ pub fn intake(bytes: &[u8], limits: &IntakeLimits) -> Result<ScanIntake, ScanErr
         if i == 0 {
             thumbnail_png = page::thumbnail_png(&prepared.image)?;
         }
-        pages.push(page::encode(prepared, limits.target_page_bytes)?);
+        pages.push(page::encode(
+            prepared,
+            limits.target_page_bytes,
+            upload.as_ref(),
+        )?);
     }
     Ok(ScanIntake {
         original_sha256: content_address(bytes),
@@ -189,12 +205,13 @@ fn check_pixels(width: u32, height: u32, limits: &IntakeLimits) -> Result<(), Sc
     Ok(())
 }
 
-/// Decodes a PNG or JPEG to 8-bit gray on white, refusing oversized headers before decoding.
+/// Decodes a PNG or JPEG to 8-bit gray on white, refusing oversized headers before decoding;
+/// also says whether it is a grayscale JPEG stored upright (no orientation to apply).
 fn decode_image(
     bytes: &[u8],
     kind: FileKind,
     limits: &IntakeLimits,
-) -> Result<GrayImage, ScanError> {
+) -> Result<(GrayImage, bool), ScanError> {
     if kind == FileKind::Png {
         if let Some((w, h)) = png_header_dimensions(bytes) {
             check_pixels(w, h, limits)?;
@@ -223,12 +240,15 @@ fn decode_image(
             .set_limits(dec_limits)
             .map_err(|e| ScanError::Corrupt(e.to_string()))?;
         let orientation = decoder.orientation().ok();
+        let gray_jpeg = kind == FileKind::Jpeg
+            && decoder.color_type() == ColorType::L8
+            && orientation.is_none_or(|o| o == Orientation::NoTransforms);
         let mut img =
             DynamicImage::from_decoder(decoder).map_err(|e| ScanError::Corrupt(e.to_string()))?;
         if let Some(o) = orientation {
             img.apply_orientation(o);
         }
-        Ok(page::to_gray_on_white(img))
+        Ok((page::to_gray_on_white(img), gray_jpeg))
     })
 }
 

@@ -34,6 +34,14 @@ pub(crate) struct Prepared {
     pub(crate) skew: f32,
 }
 
+/// The uploaded image a page came from, so that a page never ends up larger than the upload.
+pub(crate) struct Upload<'a> {
+    pub(crate) bytes: &'a [u8],
+    /// A single-component (grayscale) JPEG with no orientation to apply: if the page needed
+    /// neither scaling nor straightening, these bytes are a valid stored page as they are.
+    pub(crate) gray_jpeg: bool,
+}
+
 /// Flattens any decoded image to 8-bit gray, compositing transparency onto white paper.
 pub(crate) fn to_gray_on_white(img: DynamicImage) -> GrayImage {
     if img.color().has_alpha() {
@@ -149,65 +157,229 @@ fn jpeg(img: &GrayImage, quality: u8) -> Result<Vec<u8>, ScanError> {
     Ok(out)
 }
 
-/// Outcome of one quality search: the fitting JPEG and its quality, or q40's bytes if none fit.
-type Search = Result<(Vec<u8>, u8), Vec<u8>>;
-
-/// Highest quality in 40–80 (steps of 10) whose JPEG fits `target`, with its bytes; else
-/// the q40 bytes as `Err`. Four encodes at most: 80, 40, 60, then 70 or 50.
-fn search_quality(img: &GrayImage, target: usize) -> Result<Search, ScanError> {
-    let q80 = jpeg(img, 80)?;
-    if q80.len() <= target {
-        return Ok(Ok((q80, 80)));
-    }
-    let q40 = jpeg(img, 40)?;
-    if q40.len() > target {
-        return Ok(Err(q40));
-    }
-    let q60 = jpeg(img, 60)?;
-    let (mid, lower) = if q60.len() <= target {
-        ((70, jpeg(img, 70)?), (60, q60))
-    } else {
-        ((50, jpeg(img, 50)?), (40, q40))
-    };
-    Ok(Ok(if mid.1.len() <= target {
-        (mid.1, mid.0)
-    } else {
-        (lower.1, lower.0)
-    }))
+/// The JPEG encodings of one image, each quality encoded at most once.
+struct Encodes {
+    img: GrayImage,
+    done: Vec<(u8, Vec<u8>)>,
 }
 
-/// Encodes with the best quality that fits `target` bytes, shrinking towards ~100 dpi if needed.
-pub(crate) fn encode(prepared: Prepared, target: usize) -> Result<Page, ScanError> {
+impl Encodes {
+    fn new(img: GrayImage) -> Self {
+        Encodes {
+            img,
+            done: Vec::new(),
+        }
+    }
+
+    /// Size in bytes of the JPEG at `quality`.
+    fn len(&mut self, quality: u8) -> Result<usize, ScanError> {
+        if let Some((_, bytes)) = self.done.iter().find(|(q, _)| *q == quality) {
+            return Ok(bytes.len());
+        }
+        let bytes = jpeg(&self.img, quality)?;
+        let n = bytes.len();
+        self.done.push((quality, bytes));
+        Ok(n)
+    }
+
+    /// The JPEG at `quality`.
+    fn take(&mut self, quality: u8) -> Result<Vec<u8>, ScanError> {
+        self.len(quality)?;
+        let i = self.done.iter().position(|(q, _)| *q == quality);
+        Ok(i.map(|i| self.done.swap_remove(i).1).unwrap_or_default())
+    }
+}
+
+/// Highest quality in 40–80 (steps of 10) whose JPEG fits `target`, or `None` if not even
+/// q40 does. Four encodes at most: 80, 40, 60, then 70 or 50.
+fn search_quality(enc: &mut Encodes, target: usize) -> Result<Option<u8>, ScanError> {
+    if enc.len(80)? <= target {
+        return Ok(Some(80));
+    }
+    if enc.len(40)? > target {
+        return Ok(None);
+    }
+    let (mid, lower) = if enc.len(60)? <= target {
+        (70, 60)
+    } else {
+        (50, 40)
+    };
+    Ok(Some(if enc.len(mid)? <= target { mid } else { lower }))
+}
+
+/// Encodes with the best quality that fits `target` bytes, shrinking towards ~100 dpi if
+/// needed.
+///
+/// An uploaded image that is already compact (say a 50 KB grayscale JPEG) must not grow by
+/// intake: if the JPEG comes out larger than the upload, a grayscale JPEG upload that needed
+/// neither scaling nor straightening is kept as it is (minus its metadata); otherwise the
+/// highest quality from 80 down to 40 (the legibility floor: never lower, and never a smaller
+/// image for this) that is not larger than the upload is used, or failing that q40, the
+/// smallest legible one.
+pub(crate) fn encode(
+    prepared: Prepared,
+    target: usize,
+    upload: Option<&Upload<'_>>,
+) -> Result<Page, ScanError> {
     let Prepared { image, skew } = prepared;
-    let mut scale = 1.0f32;
-    let mut current = image.clone();
-    loop {
-        match search_quality(&current, target)? {
-            Ok((bytes, q)) => return Ok(page_from(bytes, q, &current, skew)),
-            Err(q40) if scale > MIN_SCALE => {
-                // Bytes grow roughly with pixel count: aim just under the budget in one step.
-                let guess = (target as f32 / q40.len() as f32).sqrt() * 0.97;
-                scale = (scale * guess.min(SHRINK_STEP)).max(MIN_SCALE);
-                current = resize_by(&image, scale);
-            }
-            Err(q40) => {
-                // Noise-like content at ~100 dpi: lower the quality, and at worst keep the
-                // smallest result rather than refuse a document the resident brought.
-                let mut best = (q40, 40);
-                for q in EMERGENCY_QUALITIES {
-                    let bytes = jpeg(&current, q)?;
-                    let fits = bytes.len() <= target;
-                    if bytes.len() < best.0.len() {
-                        best = (bytes, q);
-                    }
-                    if fits {
-                        break;
-                    }
+    let (mut enc, mut quality) = encode_within(&image, target)?;
+    if let Some(up) = upload {
+        let cap = up.bytes.len();
+        if enc.len(quality)? > cap {
+            if up.gray_jpeg && skew == 0.0 && cap <= target {
+                if let Some(kept) = reusable_jpeg(up.bytes, image.dimensions()) {
+                    let q = estimate_jpeg_quality(&kept).unwrap_or(quality);
+                    return Ok(page_from(kept, q, &image, skew));
                 }
-                return Ok(page_from(best.0, best.1, &current, skew));
+            }
+            if quality > 40 {
+                quality = match search_quality(&mut enc, cap)? {
+                    Some(q) => q,
+                    None if enc.len(40)? < enc.len(quality)? => 40,
+                    None => quality,
+                };
             }
         }
     }
+    let bytes = enc.take(quality)?;
+    Ok(page_from(bytes, quality, &enc.img, skew))
+}
+
+/// The encodings of the image (possibly shrunk) that fits `target` bytes, and the quality.
+fn encode_within(image: &GrayImage, target: usize) -> Result<(Encodes, u8), ScanError> {
+    let mut scale = 1.0f32;
+    let mut enc = Encodes::new(image.clone());
+    loop {
+        if let Some(q) = search_quality(&mut enc, target)? {
+            return Ok((enc, q));
+        }
+        if scale > MIN_SCALE {
+            // Bytes grow roughly with pixel count: aim just under the budget in one step.
+            let guess = (target as f32 / enc.len(40)? as f32).sqrt() * 0.97;
+            scale = (scale * guess.min(SHRINK_STEP)).max(MIN_SCALE);
+            enc = Encodes::new(resize_by(image, scale));
+            continue;
+        }
+        // Noise-like content at ~100 dpi: lower the quality, and at worst keep the smallest
+        // result rather than refuse a document the resident brought.
+        let mut best = 40;
+        for q in EMERGENCY_QUALITIES {
+            let n = enc.len(q)?;
+            if n < enc.len(best)? {
+                best = q;
+            }
+            if n <= target {
+                break;
+            }
+        }
+        return Ok((enc, best));
+    }
+}
+
+/// The upload without metadata, if it still decodes to a grayscale image of `dims`.
+fn reusable_jpeg(bytes: &[u8], dims: (u32, u32)) -> Option<Vec<u8>> {
+    let kept = strip_jpeg_metadata(bytes)?;
+    let ok = guarded("JPEG", || {
+        let img = image::load_from_memory_with_format(&kept, image::ImageFormat::Jpeg)
+            .map_err(|e| ScanError::Corrupt(e.to_string()))?;
+        Ok(img.color() == image::ColorType::L8 && (img.width(), img.height()) == dims)
+    });
+    matches!(ok, Ok(true)).then_some(kept)
+}
+
+/// A JPEG without the segments that may carry personal data (APP1–APP13 and APP15: EXIF
+/// with GPS, XMP, ICC profiles, maker notes; COM: comments) and without anything after the
+/// end-of-image marker. `None` if the marker structure is broken.
+pub(crate) fn strip_jpeg_metadata(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&[0xFF, 0xD8]);
+    let mut i = 2;
+    loop {
+        if *bytes.get(i)? != 0xFF {
+            return None;
+        }
+        while *bytes.get(i)? == 0xFF {
+            i += 1; // fill bytes
+        }
+        let code = bytes[i];
+        i += 1;
+        match code {
+            0xD9 => {
+                out.extend_from_slice(&[0xFF, 0xD9]);
+                return Some(out);
+            }
+            0x00 | 0xD8 => return None,
+            0x01 | 0xD0..=0xD7 => {
+                out.extend_from_slice(&[0xFF, code]);
+                continue;
+            }
+            _ => {}
+        }
+        let len = usize::from(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]));
+        if len < 2 {
+            return None;
+        }
+        let segment = bytes.get(i..i + len)?;
+        if !matches!(code, 0xE1..=0xED | 0xEF | 0xFE) {
+            out.extend_from_slice(&[0xFF, code]);
+            out.extend_from_slice(segment);
+        }
+        i += len;
+        if code == 0xDA {
+            // Entropy-coded data runs to the next marker other than a stuffed 0xFF or a restart.
+            let start = i;
+            loop {
+                if bytes.get(i)? == &0xFF && !matches!(bytes.get(i + 1)?, 0x00 | 0xD0..=0xD7) {
+                    break;
+                }
+                i += 1;
+            }
+            out.extend_from_slice(&bytes[start..i]);
+        }
+    }
+}
+
+/// The IJG quality (1–100) a JPEG's first quantisation table corresponds to, for the
+/// report; `None` if the JPEG has no usable table.
+pub(crate) fn estimate_jpeg_quality(bytes: &[u8]) -> Option<u8> {
+    /// The IJG (Annex K) luminance table; only its sum matters here.
+    const LUMA_SUM: u32 = 3_688;
+    let mut i = 2;
+    while i + 4 <= bytes.len() && bytes[i] == 0xFF {
+        let code = bytes[i + 1];
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        if code == 0xDA || len < 2 {
+            return None;
+        }
+        if code == 0xDB {
+            let seg = bytes.get(i + 4..i + 2 + len)?;
+            let (precision, table) = (seg.first()? >> 4, seg.first()? & 0x0F);
+            if table != 0 {
+                return None; // table 0 comes first in every encoder's output
+            }
+            let sum: u32 = if precision == 0 {
+                seg.get(1..65)?.iter().map(|&v| u32::from(v)).sum()
+            } else {
+                seg.get(1..129)?
+                    .chunks_exact(2)
+                    .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+                    .sum()
+            };
+            // IJG: table = (base × scale + 50) / 100, scale = 5000/q (q < 50) or 200 − 2q.
+            let scale = f64::from(sum) * 100.0 / f64::from(LUMA_SUM);
+            let q = if scale <= 100.0 {
+                (200.0 - scale) / 2.0
+            } else {
+                5000.0 / scale
+            };
+            return Some(q.round().clamp(1.0, 100.0) as u8);
+        }
+        i += 2 + len;
+    }
+    None
 }
 
 fn page_from(jpeg: Vec<u8>, quality: u8, img: &GrayImage, skew: f32) -> Page {
@@ -302,4 +474,46 @@ pub(crate) fn rasterize_pdf(
         }
         Ok(out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> GrayImage {
+        GrayImage::from_fn(64, 48, |x, y| image::Luma([((x * 7 + y * 3) % 256) as u8]))
+    }
+
+    #[test]
+    fn jpeg_quality_is_read_back_from_the_quantisation_table() {
+        for q in [20u8, 40, 50, 60, 75, 80, 90] {
+            let est = estimate_jpeg_quality(&jpeg(&sample(), q).unwrap()).unwrap();
+            assert!(est.abs_diff(q) <= 2, "encoded q{q}, estimated q{est}");
+        }
+        assert_eq!(estimate_jpeg_quality(b"\xFF\xD8\xFF\xD9"), None);
+    }
+
+    #[test]
+    fn metadata_and_trailing_bytes_are_stripped() {
+        let plain = jpeg(&sample(), 70).unwrap();
+        let mut dressed = plain[..2].to_vec();
+        for (marker, body) in [
+            (0xE1u8, &b"Exif\0\0GPS"[..]),
+            (0xE2, b"ICC_PROFILE\0"),
+            (0xFE, b"comment"),
+        ] {
+            dressed.extend_from_slice(&[0xFF, marker, 0, body.len() as u8 + 2]);
+            dressed.extend_from_slice(body);
+        }
+        dressed.extend_from_slice(&plain[2..]);
+        dressed.extend_from_slice(b"PK\x03\x04 appended archive");
+        assert_eq!(strip_jpeg_metadata(&dressed).as_deref(), Some(&plain[..]));
+        assert_eq!(
+            strip_jpeg_metadata(&plain[..plain.len() - 2]),
+            None,
+            "no EOI"
+        );
+        assert_eq!(strip_jpeg_metadata(b"\x89PNG\r\n\x1a\n"), None);
+        assert_eq!(strip_jpeg_metadata(b"\xFF\xD8\xFF\xE1\x00\x01"), None);
+    }
 }

@@ -513,3 +513,123 @@ fn every_error_has_both_languages() {
     .message_id()
     .contains("20 MB"));
 }
+
+/// A clean, already compact form (white paper, a frame and a few lines of black "words", no
+/// grain): what a scanner app or an earlier export produces; skewed by `deg` degrees.
+fn clean_form(w: u32, h: u32, deg: f32) -> GrayImage {
+    let t = deg.to_radians().tan();
+    let mut rng = Rng(0xC1EA_4F04_4D00_0001);
+    let lines: Vec<Vec<(i64, i64)>> = (0..(h as i64 - 160) / 90)
+        .map(|_| {
+            let (mut x, end) = (80i64, w as i64 - 80 - (rng.next() % 400) as i64);
+            let mut row = Vec::new();
+            while x < end {
+                let len = 30 + (rng.next() % 120) as i64;
+                row.push((x, (x + len).min(end)));
+                x += len + 14;
+            }
+            row
+        })
+        .collect();
+    GrayImage::from_fn(w, h, |x, y| {
+        let (xi, yi) = (x as i64, (y as f32 - x as f32 * t) as i64);
+        let frame = (xi - 50).abs() < 2 || (xi - (w as i64 - 50)).abs() < 2;
+        let frame = (frame && yi > 50 && yi < h as i64 - 50)
+            || ((yi - 50).abs() < 2 || (yi - (h as i64 - 50)).abs() < 2)
+                && xi > 50
+                && xi < w as i64 - 50;
+        let (line, within) = ((yi - 80).div_euclid(90), (yi - 80).rem_euclid(90));
+        let word = yi >= 80
+            && within < 16
+            && xi % 7 < 2
+            && lines
+                .get(line as usize)
+                .is_some_and(|row| row.iter().any(|&(a, b)| xi >= a && xi < b));
+        Luma([if frame || word { 0 } else { 255 }])
+    })
+}
+
+/// `jpeg` with an EXIF segment (APP1, here carrying a fake GPS note) and a comment after SOI.
+fn with_metadata(jpeg: &[u8]) -> Vec<u8> {
+    let mut out = jpeg[..2].to_vec();
+    for (marker, body) in [
+        (0xE1u8, &b"Exif\0\0GPS -3.79,119.65 (rumah warga)"[..]),
+        (0xFE, &b"scanned by CamScanner"[..]),
+    ] {
+        out.extend_from_slice(&[0xFF, marker]);
+        out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(body);
+    }
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn compact_straight_grayscale_jpeg_is_kept_without_its_metadata() {
+    let limits = IntakeLimits::default();
+    let plain = jpeg_bytes(&clean_form(1000, 1414, 0.0), 50);
+    let upload = with_metadata(&plain);
+    let r = report("compact gray JPEG q50", &upload, &limits);
+    let p = &r.pages[0];
+    assert_eq!(p.skew_degrees, 0.0);
+    assert_eq!((p.width, p.height), (1000, 1414));
+    assert!(
+        p.jpeg.len() <= upload.len(),
+        "{} > {}",
+        p.jpeg.len(),
+        upload.len()
+    );
+    assert_eq!(p.jpeg, plain, "kept as uploaded, minus EXIF and comment");
+    assert!(
+        (45..=55).contains(&p.quality),
+        "estimated quality {}",
+        p.quality
+    );
+    assert_stored_form(&r, &upload, &limits);
+    assert_eq!(intake(&upload, &limits).unwrap(), r, "deterministic");
+}
+
+#[test]
+fn compact_skewed_jpeg_does_not_grow_when_straightened() {
+    let limits = IntakeLimits::default();
+    let upload = jpeg_bytes(&clean_form(1264, 911, 1.5), 50);
+    let r = report("compact gray JPEG q50, skewed 1.5°", &upload, &limits);
+    let p = &r.pages[0];
+    assert!(
+        (p.skew_degrees - 1.5).abs() <= 0.3,
+        "corrected {}°",
+        p.skew_degrees
+    );
+    assert!(
+        p.jpeg.len() <= upload.len(),
+        "{} > {}",
+        p.jpeg.len(),
+        upload.len()
+    );
+    assert!((40..80).contains(&p.quality), "quality {}", p.quality);
+    assert_eq!((p.width, p.height), (1264, 911), "not shrunk");
+    assert_stored_form(&r, &upload, &limits);
+    assert_eq!(intake(&upload, &limits).unwrap(), r, "deterministic");
+}
+
+#[test]
+fn demo_kk_does_not_grow() {
+    let limits = IntakeLimits::default();
+    let upload = include_bytes!("../../../assets/demo/contoh-kk.jpg");
+    let r = report("assets/demo/contoh-kk.jpg", upload, &limits);
+    let p = &r.pages[0];
+    assert!(
+        (p.skew_degrees - 1.5).abs() <= 0.3,
+        "corrected {}°",
+        p.skew_degrees
+    );
+    assert!(
+        p.jpeg.len() <= upload.len(),
+        "{} > {}",
+        p.jpeg.len(),
+        upload.len()
+    );
+    assert!(p.quality >= 40, "quality {}", p.quality);
+    assert_stored_form(&r, upload, &limits);
+    assert_eq!(intake(upload, &limits).unwrap(), r, "deterministic");
+}
