@@ -5,13 +5,13 @@ use chrono::Local;
 use loket_domain::{validate_applicant, ApplicantForm, Lang};
 use loket_store::{AuditAction, DeviceIdentity, KdfParams, Operator, VillageStore};
 use loket_sync::protocol::DeviceRef;
-use loket_sync::{sync_once, SyncClient, SyncError};
+use loket_sync::{SyncClient, SyncError};
 use serde::Serialize;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::MutexGuard;
 use std::time::Instant;
-use tauri::State;
+use tauri::{AppHandle, Emitter, State};
 use uuid::Uuid;
 
 use crate::views::{self, ApplicationView, CheckView, CommandError, VerifyView};
@@ -93,6 +93,17 @@ pub(crate) fn lock(desk: &Desk) -> Result<StoreGuard<'_>> {
     }
 }
 
+/// The open store like [`lock`], without renewing the idle timer: for the window's own
+/// timers (an automatic sync pass), which must not keep an unattended session open.
+pub(crate) fn lock_passive(desk: &Desk) -> Result<StoreGuard<'_>> {
+    let mut s = session(desk)?;
+    expire_if_idle(desk, &mut s);
+    match s.unlocked {
+        None => Err(locked_error(s.lang)),
+        Some(_) => Ok(StoreGuard(s)),
+    }
+}
+
 /// Who may use the window now, for the first-run and login screens.
 #[derive(Serialize)]
 pub struct SessionView {
@@ -140,6 +151,7 @@ fn unlock_with(
     if desk.demo {
         seed_demo(&mut store, &desk.device(), &operator.display_name)
             .map_err(|e| CommandError::new("store", e.to_string()))?;
+        demo_enroll(desk, &store, &key);
     }
     s.lang = desk.lang(&store);
     s.unlocked = Some(Unlocked {
@@ -149,6 +161,42 @@ fn unlock_with(
         last_active: Instant::now(),
     });
     Ok(())
+}
+
+/// `LOKET_DEMO=1` with `LOKET_ENROLL_CODE` (set by `scripts/run-app` from the code `loket serve
+/// --demo` wrote): enrolls a laptop that is not enrolled yet, on its own thread and connection so
+/// the window opens at once. Demo mode only; the outcome goes to the log.
+fn demo_enroll(desk: &Desk, store: &VillageStore, key: &loket_store::DatabaseKey) {
+    let Some(code) = std::env::var("LOKET_ENROLL_CODE")
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+    else {
+        return;
+    };
+    if matches!(loket_sync::auth::device_signer(store), Ok(Some(_))) {
+        return;
+    }
+    let (url, db_path, key) = (desk.server_url(store), desk.db_path.clone(), key.clone());
+    let device = device_ref(desk);
+    std::thread::spawn(move || {
+        let outcome = VillageStore::open_encrypted(&db_path, &key)
+            .map_err(SyncError::from)
+            .and_then(|store| {
+                loket_sync::auth::enroll(&url, &store, &code, &device, &mut rand::rngs::OsRng)
+            });
+        match outcome {
+            Ok(answer) => eprintln!("Loket demo: {}", answer.message),
+            Err(e) => eprintln!("Loket demo: enrollment with LOKET_ENROLL_CODE failed: {e}"),
+        }
+    });
+}
+
+fn device_ref(desk: &Desk) -> DeviceRef {
+    let device = desk.device();
+    DeviceRef {
+        village_code: device.village.digits().to_string(),
+        device_no: device.device_no,
+    }
 }
 
 /// User name of the operator demo mode creates on a fresh laptop.
@@ -362,12 +410,20 @@ pub struct AppInfo {
     version: &'static str,
     lang: Lang,
     data_dir: String,
+    /// Whether this laptop holds an enrolled device key (sync needs one).
+    device_enrolled: bool,
+    /// When the back office enrolled it, RFC 3339.
+    enrolled_at: Option<String>,
 }
 
 fn info(desk: &Desk, store: &StoreGuard<'_>) -> AppInfo {
     let operator = store.operator_name();
     let device = desk.device();
     let store: &VillageStore = store;
+    let enrolled = loket_sync::auth::device_signer(store)
+        .ok()
+        .flatten()
+        .and_then(|_| loket_sync::auth::enrollment(store).ok().flatten());
     AppInfo {
         village_code: device.village.dotted(),
         village_name: device.village.name(),
@@ -378,6 +434,8 @@ fn info(desk: &Desk, store: &StoreGuard<'_>) -> AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         lang: desk.lang(store),
         data_dir: desk.data_dir.display().to_string(),
+        device_enrolled: enrolled.is_some(),
+        enrolled_at: enrolled.map(|e| e.enrolled_at.to_rfc3339()),
     }
 }
 
@@ -617,19 +675,17 @@ pub fn open_path(desk: State<'_, Desk>, path: String) -> Result<()> {
         })
 }
 
-/// What one sync pass did, worded for the operator.
+/// What an enrollment attempt did, worded for the operator (`#enroll-status`).
 #[derive(Serialize)]
-pub struct SyncView {
+pub struct EnrollView {
     ok: bool,
     message: String,
-    sent: usize,
-    updated: usize,
-    documents: usize,
 }
 
-/// Runs one sync pass on demand and says in plain words what happened.
+/// Enrolls this laptop with the one-time code from the district (Settings screen): a new device
+/// key is made and kept in the encrypted store, its public half goes to the back office.
 #[tauri::command]
-pub async fn sync_now(desk: State<'_, Desk>) -> Result<SyncView> {
+pub async fn enroll_device(desk: State<'_, Desk>, code: String) -> Result<EnrollView> {
     let (url, lang, key) = {
         let store = lock(&desk)?;
         (
@@ -638,35 +694,146 @@ pub async fn sync_now(desk: State<'_, Desk>) -> Result<SyncView> {
             store.unlocked().key.clone(),
         )
     };
+    if loket_sync::auth::normalize_code(&code).is_empty() {
+        return Ok(EnrollView {
+            ok: false,
+            message: match lang {
+                Lang::Id => "Masukkan kode pendaftaran dari Disdukcapil.".into(),
+                Lang::En => "Enter the enrollment code from the back office.".into(),
+            },
+        });
+    }
     let db_path = desk.db_path.clone();
-    let device = DeviceRef {
-        village_code: desk.device().village.digits().to_string(),
-        device_no: desk.device().device_no,
-    };
-    // Sync uses its own connection on a worker thread, so the UI stays usable meanwhile.
+    let device = device_ref(&desk);
+    // Network IO on a worker thread with its own connection, as sync does.
     let outcome = tauri::async_runtime::spawn_blocking(move || {
-        let mut store = VillageStore::open_encrypted(&db_path, &key)?;
-        let client = SyncClient::new(&url)?;
-        sync_once(&mut store, &client, &device)
+        let store = VillageStore::open_encrypted(&db_path, &key)?;
+        loket_sync::auth::enroll(&url, &store, &code, &device, &mut rand::rngs::OsRng)
     })
     .await
-    .map_err(|e| CommandError::new("sync", e.to_string()))?;
+    .map_err(|e| CommandError::new("enroll", e.to_string()))?;
     Ok(match outcome {
-        Ok(r) => SyncView {
+        Ok(answer) => EnrollView {
             ok: true,
             message: match lang {
                 Lang::Id => format!(
-                    "Sinkron berhasil: {} terkirim, {} pembaruan status, {} dokumen diterima.",
-                    r.sent, r.updated, r.documents
+                    "Perangkat {} terdaftar di Disdukcapil. Sinkronisasi siap dipakai.",
+                    answer.device.to_header()
                 ),
                 Lang::En => format!(
-                    "Sync done: {} sent, {} status updates, {} documents received.",
-                    r.sent, r.updated, r.documents
+                    "Device {} is enrolled with the back office. Sync is ready.",
+                    answer.device.to_header()
                 ),
             },
+        },
+        Err(e) => EnrollView {
+            ok: false,
+            message: sync_error_message(&e, lang),
+        },
+    })
+}
+
+/// What one sync pass did, worded for the operator.
+#[derive(Serialize)]
+pub struct SyncView {
+    ok: bool,
+    message: String,
+    sent: usize,
+    updated: usize,
+    documents: usize,
+    /// Each lane's end, in pass order (`#lane-<lane>`), as its last `sync-progress` said.
+    lanes: Vec<crate::outbox::LaneView>,
+    /// Items still to be sent after the pass, and items refused for good.
+    waiting: usize,
+    held: usize,
+}
+
+/// Runs one sync pass and says in plain words what happened. Every lane's progress goes to the
+/// window as it happens: event `sync-progress`, payload `loket_sync::LaneProgress`
+/// (`{lane, state, done, total, message}`). `automatic`: the window's retry timer, not the
+/// operator: lanes that failed last time wait their backoff, and the idle lock is not renewed.
+#[tauri::command]
+pub async fn sync_now(
+    app: AppHandle,
+    desk: State<'_, Desk>,
+    automatic: Option<bool>,
+) -> Result<SyncView> {
+    let automatic = automatic.unwrap_or(false);
+    let (url, lang, key) = {
+        let store = if automatic {
+            lock_passive(&desk)?
+        } else {
+            lock(&desk)?
+        };
+        (
+            desk.server_url(&store),
+            desk.lang(&store),
+            store.unlocked().key.clone(),
+        )
+    };
+    let Some(running) = crate::outbox::PassGuard::acquire() else {
+        return Err(CommandError::new(
+            "sync_busy",
+            match lang {
+                Lang::Id => "Sinkronisasi sedang berjalan; tunggu hingga selesai.",
+                Lang::En => "A sync is already running; wait for it to finish.",
+            },
+        ));
+    };
+    let db_path = desk.db_path.clone();
+    let device = device_ref(&desk);
+    let trigger = if automatic {
+        loket_sync::Trigger::Automatic
+    } else {
+        loket_sync::Trigger::Manual
+    };
+    // Sync uses its own connection on a worker thread, so the UI stays usable meanwhile.
+    let (outcome, lanes) = tauri::async_runtime::spawn_blocking(move || {
+        let _running = running;
+        let mut lanes: Vec<loket_sync::LaneProgress> = Vec::new();
+        let mut progress = |p: &loket_sync::LaneProgress| {
+            let _ = app.emit("sync-progress", p);
+            match lanes.iter_mut().find(|l| l.lane == p.lane) {
+                Some(l) => *l = p.clone(),
+                None => lanes.push(p.clone()),
+            }
+        };
+        let outcome = (|| {
+            let mut store = VillageStore::open_encrypted(&db_path, &key)?;
+            let client = SyncClient::for_store(&url, &store)?;
+            let now = chrono::Utc::now;
+            let mut rng = rand::thread_rng();
+            let mut env = loket_sync::SyncEnv {
+                now: &now,
+                rng: &mut rng,
+                trigger,
+            };
+            match loket_sync::sync_pass(&mut store, &client, &device, &mut env, &mut progress) {
+                (_, Some(stopped)) => Err(stopped),
+                (report, None) => Ok(report),
+            }
+        })();
+        (outcome, lanes)
+    })
+    .await
+    .map_err(|e| CommandError::new("sync", e.to_string()))?;
+    let lanes = lanes
+        .iter()
+        .map(|l| crate::outbox::lane_view(l, lang))
+        .collect();
+    Ok(match outcome {
+        Ok(r) => SyncView {
+            ok: !r
+                .lanes
+                .iter()
+                .any(|l| l.state == loket_sync::LaneState::Failed),
+            message: crate::outbox::pass_message(&r, lang),
             sent: r.sent,
             updated: r.updated,
             documents: r.documents,
+            lanes,
+            waiting: r.waiting,
+            held: r.held,
         },
         Err(e) => SyncView {
             ok: false,
@@ -674,6 +841,9 @@ pub async fn sync_now(desk: State<'_, Desk>) -> Result<SyncView> {
             sent: 0,
             updated: 0,
             documents: 0,
+            lanes,
+            waiting: 0,
+            held: 0,
         },
     })
 }
@@ -685,6 +855,21 @@ fn sync_error_message(e: &SyncError, lang: Lang) -> String {
         }
         (SyncError::Unreachable(_), Lang::En) => {
             "The back office cannot be reached. Applications stay safe on this laptop and will be sent when there is a connection.".into()
+        }
+        (SyncError::NotEnrolled, Lang::En) => {
+            "This laptop is not enrolled with the back office yet; enter the enrollment code in Settings.".into()
+        }
+        (SyncError::Revoked, Lang::En) => {
+            "The back office revoked this laptop; ask the district admin for a new enrollment code.".into()
+        }
+        (SyncError::ClockWrong { server_time }, Lang::En) => format!(
+            "This laptop's clock is wrong{}; fix the date, time and time zone, then sync again.",
+            server_time
+                .map(|t| format!(" (back-office time: {} UTC)", t.format("%d-%m-%Y %H:%M")))
+                .unwrap_or_default()
+        ),
+        (SyncError::CertificateProblem(_), Lang::En) => {
+            "The back office's security certificate is not trusted; check the server address, the network and this laptop's clock, or call the district admin.".into()
         }
         (other, _) => other.to_string(),
     }

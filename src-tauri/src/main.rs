@@ -6,6 +6,7 @@
 mod apply;
 mod camera;
 mod commands;
+mod outbox;
 mod views;
 
 use anyhow::Context;
@@ -217,6 +218,10 @@ fn main() {
             commands::render_document,
             commands::open_path,
             commands::sync_now,
+            outbox::outbox_items,
+            outbox::retry_now,
+            outbox::sync_lanes,
+            commands::enroll_device,
             commands::verify_application_document,
             commands::verify_bytes,
         ])

@@ -3,6 +3,7 @@
 // added later next to the Tauri one.
 
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import { t, type Lang } from './i18n';
 
 // ---------------------------------------------------------------------------
@@ -20,6 +21,10 @@ export interface AppInfo {
   version: string;
   lang: Lang;
   data_dir: string;
+  /** Whether this laptop holds an enrolled device key; sync needs one. */
+  device_enrolled: boolean;
+  /** When the back office enrolled it (RFC 3339), if it did. */
+  enrolled_at: string | null;
 }
 
 export type SessionState = 'first_run' | 'locked' | 'unlocked';
@@ -238,6 +243,61 @@ export interface SyncResult {
   sent: number;
   updated: number;
   documents: number;
+  /** Each lane's end, in pass order. */
+  lanes: LaneProgress[];
+  /** Items still to be sent after the pass, and items refused for good. */
+  waiting: number;
+  held: number;
+}
+
+/** The independent parts of a sync pass, in the order they run. */
+export type LaneName = 'reference' | 'applications' | 'attachments' | 'decisions' | 'audit';
+export type LaneState = 'pending' | 'running' | 'ok' | 'failed' | 'skipped';
+
+/** One lane's progress (`sync-progress` event) or end (in `SyncResult.lanes`). */
+export interface LaneProgress {
+  lane: LaneName;
+  state: LaneState;
+  done: number;
+  /** 0 while unknown. */
+  total: number;
+  message: string | null;
+  /** Translated lane name (absent in progress events). */
+  label?: string;
+  /** When a remembered lane last ended (RFC 3339). */
+  at?: string | null;
+}
+
+/** The lanes' last outcomes and when the window should run an automatic pass. */
+export interface SyncLanes {
+  lanes: LaneProgress[];
+  /** RFC 3339, or null when nothing retries by itself. */
+  auto_at: string | null;
+}
+
+export type OutboxState = 'queued' | 'sending' | 'failed_permanent';
+
+/** One application still on its way to the back office. */
+export interface OutboxItem {
+  id: string;
+  tracking_number: string;
+  full_name: string;
+  service_label: string;
+  state: OutboxState;
+  state_label: string;
+  attempts: number;
+  next_retry_at: string | null;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  /** Why it waits, in the operator's language. */
+  why: string;
+  can_retry: boolean;
+}
+
+/** The outcome of entering an enrollment code, in the operator's words. */
+export interface EnrollResult {
+  ok: boolean;
+  message: string;
 }
 
 export type Verdict = 'valid' | 'invalid' | 'unreadable';
@@ -294,7 +354,14 @@ export interface Backend {
   renderReceipt(id: AppId, paper?: ReceiptPaper): Promise<PdfPath>;
   renderDocument(id: AppId): Promise<PdfPath>;
   openPath(path: string): Promise<void>;
-  syncNow(): Promise<SyncResult>;
+  syncNow(automatic?: boolean): Promise<SyncResult>;
+  /** Calls `cb` with every lane progress event until the returned function is called. */
+  onSyncProgress(cb: (p: LaneProgress) => void): Promise<() => void>;
+  outboxItems(): Promise<OutboxItem[]>;
+  /** "Retry now" for one item, or every waiting item without `id`; returns how many changed. */
+  retryNow(id?: string): Promise<number>;
+  syncLanes(): Promise<SyncLanes>;
+  enrollDevice(code: string): Promise<EnrollResult>;
   verifyApplicationDocument(id: AppId): Promise<VerifyView>;
   verifyBytes(name: string, bytesBase64: string): Promise<VerifyView>;
 }
@@ -397,8 +464,23 @@ export class TauriBackend implements Backend {
   async openPath(path: string): Promise<void> {
     await call<unknown>('open_path', { path });
   }
-  syncNow(): Promise<SyncResult> {
-    return call('sync_now');
+  syncNow(automatic = false): Promise<SyncResult> {
+    return call('sync_now', { automatic });
+  }
+  async onSyncProgress(cb: (p: LaneProgress) => void): Promise<() => void> {
+    return listen<LaneProgress>('sync-progress', (ev) => cb(ev.payload));
+  }
+  outboxItems(): Promise<OutboxItem[]> {
+    return call('outbox_items');
+  }
+  retryNow(id?: string): Promise<number> {
+    return call('retry_now', { id: id ?? null });
+  }
+  syncLanes(): Promise<SyncLanes> {
+    return call('sync_lanes');
+  }
+  enrollDevice(code: string): Promise<EnrollResult> {
+    return call('enroll_device', { code });
   }
   verifyApplicationDocument(id: AppId): Promise<VerifyView> {
     return call('verify_application_document', { id });
@@ -477,6 +559,21 @@ export class UnavailableBackend implements Backend {
     return this.fail();
   }
   syncNow(): Promise<SyncResult> {
+    return this.fail();
+  }
+  onSyncProgress(): Promise<() => void> {
+    return Promise.resolve(() => {});
+  }
+  outboxItems(): Promise<OutboxItem[]> {
+    return this.fail();
+  }
+  retryNow(): Promise<number> {
+    return this.fail();
+  }
+  syncLanes(): Promise<SyncLanes> {
+    return this.fail();
+  }
+  enrollDevice(): Promise<EnrollResult> {
     return this.fail();
   }
   verifyApplicationDocument(): Promise<VerifyView> {

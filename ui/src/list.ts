@@ -1,6 +1,7 @@
 // Screen: list of applications, sync with the district back office.
 
-import type { AppStatus, ApplicationQuery, ApplicationView, VerifyView } from './backend';
+import type { AppStatus, ApplicationQuery, ApplicationView, LaneName, LaneProgress, OutboxItem, VerifyView } from './backend';
+import { toAppError } from './backend';
 import { backend, reportError } from './app';
 import { byId, formatTimestamp, h, isoToDisplayDate, parseDisplayDate, setChildren } from './dom';
 import { t, type MsgKey } from './i18n';
@@ -10,12 +11,32 @@ interface ListState {
   apps: ApplicationView[] | null;
   loadFailed: boolean;
   syncing: boolean;
+  /** Who started the running pass: the operator, or the retry timer. */
+  syncKind: 'manual' | 'auto';
+  /** The operator asked for a pass while the timer's pass ran: run it right after. */
+  pendingManual: boolean;
   sync: { ok: boolean; message: string } | null;
   notice: string | null;
   verify: { view: VerifyView } | null;
+  /** Each lane as the last progress event (or the remembered last pass) said. */
+  lanes: Map<LaneName, LaneProgress>;
+  outbox: OutboxItem[] | null;
+  outboxFailed: boolean;
 }
 
-const state: ListState = { apps: null, loadFailed: false, syncing: false, sync: null, notice: null, verify: null };
+const state: ListState = {
+  apps: null,
+  loadFailed: false,
+  syncing: false,
+  syncKind: 'manual',
+  pendingManual: false,
+  sync: null,
+  notice: null,
+  verify: null,
+  lanes: new Map(),
+  outbox: null,
+  outboxFailed: false,
+};
 let loadSeq = 0;
 
 const STATUS_ORDER: AppStatus[] = ['queued', 'received', 'rejected', 'issued'];
@@ -44,6 +65,7 @@ export function renderListScreen(): HTMLElement {
           h('button', { type: 'button', id: 'btn-sync', class: 'btn btn-primary', onclick: () => void syncNow() }, t('btnSync')),
         ),
       ),
+      h('div', { id: 'sync-lanes', class: 'sync-lanes', role: 'group', 'aria-label': t('syncLanesTitle') }, LANES.map(renderLane)),
       h(
         'div',
         { class: 'search-bar', role: 'search' },
@@ -79,6 +101,7 @@ export function renderListScreen(): HTMLElement {
         }),
       ),
       h('div', { id: 'outbox-summary', class: 'outbox-summary', 'aria-label': t('outboxTitle') }),
+      renderOutboxSection(),
       h('p', { id: 'list-notice', class: 'notice', role: 'status', hidden: true }),
       h(
         'div',
@@ -107,9 +130,12 @@ export function renderListScreen(): HTMLElement {
     ),
     h('div', { id: 'list-verify-result', class: 'verify-result', 'aria-live': 'polite', tabindex: -1, hidden: true }),
   );
+  listenToProgress();
   queueMicrotask(() => {
     showSyncStatus();
     showRows();
+    showOutbox();
+    void refreshOutbox();
     showNotice();
     const el = byId('list-verify-result');
     if (el && state.verify) renderVerifyResult(el, state.verify.view);
@@ -122,15 +148,19 @@ export function renderListScreen(): HTMLElement {
 function showSyncStatus(): void {
   const el = byId('sync-status');
   const btn = byId<HTMLButtonElement>('btn-sync');
+  // During the timer's pass the button stays usable: a press queues a pass of its own.
+  const manual = state.syncing && (state.syncKind === 'manual' || state.pendingManual);
   if (btn) {
-    btn.disabled = state.syncing;
-    btn.textContent = state.syncing ? t('syncing') : t('btnSync');
+    btn.disabled = manual;
+    btn.textContent = manual ? t('syncing') : t('btnSync');
   }
+  const retryAll = byId<HTMLButtonElement>('btn-retry-all');
+  if (retryAll) retryAll.disabled = manual;
   if (!el) return;
   el.dataset.sync = state.syncing ? 'running' : state.sync ? (state.sync.ok ? 'ok' : 'error') : 'never';
   if (state.syncing) {
     el.className = 'sync-status busy';
-    el.textContent = t('syncing');
+    el.textContent = state.syncKind === 'auto' ? t('syncAuto') : t('syncing');
   } else if (state.sync) {
     el.className = `sync-status ${state.sync.ok ? 'ok' : 'error'}`;
     el.textContent = state.sync.message;
@@ -282,28 +312,253 @@ export async function refreshList(): Promise<void> {
     return;
   }
   showRows();
+  void refreshOutbox();
 }
 
 /** Completed sync passes in this session; exposed as data-sync-count so tests can wait on it. */
 let syncsDone = 0;
 
 async function syncNow(): Promise<void> {
-  if (state.syncing) return;
+  await runPass('manual');
+}
+
+/**
+ * One sync pass. The operator's passes count in data-sync-count; the retry timer's do not. A
+ * press during the timer's pass runs right after it, so no press is lost.
+ */
+async function runPass(kind: 'manual' | 'auto'): Promise<void> {
+  if (state.syncing) {
+    if (kind === 'manual' && !state.pendingManual) {
+      state.pendingManual = true;
+      showSyncStatus();
+    }
+    return;
+  }
+  clearAutoTimer();
   state.syncing = true;
+  state.syncKind = kind;
   showSyncStatus();
+  let stop = false;
   try {
-    const r = await backend.syncNow();
+    const r = await backend.syncNow(kind === 'auto');
     state.sync = { ok: r.ok, message: r.message };
+    for (const lane of r.lanes) state.lanes.set(lane.lane, lane);
   } catch (e) {
-    state.sync = { ok: false, message: reportError(e) };
+    const err = toAppError(e);
+    if (kind === 'manual') {
+      state.sync = { ok: false, message: reportError(e) };
+    } else if (err.code === 'locked') {
+      // Locked meanwhile: the timer stops quietly; the login screen is main.ts's business.
+      stop = true;
+    } else {
+      state.sync = { ok: false, message: err.message };
+    }
   } finally {
     state.syncing = false;
     showSyncStatus();
+    showLanes();
   }
-  await refreshList();
-  syncsDone += 1;
-  const el = byId('sync-status');
-  if (el) el.dataset.syncCount = String(syncsDone);
+  if (!stop) await refreshList();
+  if (kind === 'manual') {
+    syncsDone += 1;
+    const el = byId('sync-status');
+    if (el) el.dataset.syncCount = String(syncsDone);
+  }
+  if (state.pendingManual) {
+    state.pendingManual = false;
+    await runPass('manual');
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Lanes: one row per lane with its state and a progress bar, fed by `sync-progress` events.
+
+const LANES: LaneName[] = ['reference', 'applications', 'attachments', 'decisions', 'audit'];
+const LANE_KEYS: Record<LaneName, MsgKey> = {
+  reference: 'laneReference',
+  applications: 'laneApplications',
+  attachments: 'laneAttachments',
+  decisions: 'laneDecisions',
+  audit: 'laneAudit',
+};
+const LANE_STATE_KEYS: Record<LaneProgress['state'], MsgKey> = {
+  pending: 'lanePending',
+  running: 'laneRunning',
+  ok: 'laneOk',
+  failed: 'laneFailed',
+  skipped: 'laneSkipped',
+};
+
+let listening = false;
+
+function listenToProgress(): void {
+  if (listening) return;
+  listening = true;
+  backend
+    .onSyncProgress((p) => {
+      state.lanes.set(p.lane, p);
+      const row = byId(`lane-${p.lane}`);
+      if (row) row.replaceWith(renderLane(p.lane));
+    })
+    .catch(() => {
+      listening = false;
+    });
+}
+
+function renderLane(name: LaneName): HTMLElement {
+  const p = state.lanes.get(name);
+  const laneState = p?.state ?? 'idle';
+  const bar = h('progress', { class: 'lane-progress', 'aria-label': t(LANE_KEYS[name]) });
+  // A running lane with an unknown total shows an indeterminate bar (no value).
+  if (p && p.total > 0) {
+    bar.max = p.total;
+    bar.value = Math.min(p.done, p.total);
+  } else if (p && p.state !== 'running') {
+    bar.max = 1;
+    bar.value = p.state === 'ok' ? 1 : 0;
+  } else if (!p) {
+    bar.max = 1;
+    bar.value = 0;
+  }
+  return h(
+    'div',
+    { id: `lane-${name}`, class: 'lane', 'data-state': laneState, 'data-done': p?.done ?? 0, 'data-total': p?.total ?? 0 },
+    h('span', { class: 'lane-name' }, t(LANE_KEYS[name])),
+    bar,
+    h('span', { class: 'lane-count mono' }, p && p.total > 0 ? `${p.done}/${p.total}` : p && p.done > 0 ? String(p.done) : ''),
+    h('span', { class: 'lane-state', 'data-state': laneState }, p ? t(LANE_STATE_KEYS[p.state]) : t('laneNever')),
+    h('span', { class: 'lane-message', title: p?.message ?? '' }, p?.message ?? ''),
+  );
+}
+
+function showLanes(): void {
+  for (const name of LANES) byId(`lane-${name}`)?.replaceWith(renderLane(name));
+}
+
+// ---------------------------------------------------------------------------
+// Outbox: every application still on its way, its state and why it waits, "Coba sekarang".
+
+function renderOutboxSection(): HTMLElement {
+  return h(
+    'section',
+    { id: 'outbox-section', class: 'outbox-section', 'aria-labelledby': 'outbox-heading' },
+    h(
+      'div',
+      { class: 'outbox-head' },
+      h('h3', { id: 'outbox-heading' }, t('outboxHeading')),
+      h('button', { type: 'button', id: 'btn-retry-all', class: 'btn btn-small', onclick: (ev: Event) => void retry(undefined, ev.currentTarget as HTMLButtonElement) }, t('btnRetryAll')),
+    ),
+    h(
+      'table',
+      { id: 'outbox', class: 'app-table outbox-table' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'col' }, t('colTracking')),
+          h('th', { scope: 'col' }, t('colName')),
+          h('th', { scope: 'col' }, t('colOutboxState')),
+          h('th', { scope: 'col' }, t('colAttempts')),
+          h('th', { scope: 'col' }, t('colWhy')),
+          h('th', { scope: 'col' }, ''),
+        ),
+      ),
+      h('tbody', { id: 'outbox-body' }),
+    ),
+  );
+}
+
+function showOutbox(): void {
+  const body = byId('outbox-body');
+  const section = byId('outbox-section');
+  if (section) section.dataset.count = String(state.outbox?.length ?? 0);
+  const retryAll = byId<HTMLButtonElement>('btn-retry-all');
+  if (retryAll) retryAll.hidden = !state.outbox || state.outbox.length === 0;
+  if (!body) return;
+  if (state.outbox === null) {
+    const text = state.outboxFailed ? t('outboxLoadFailed') : t('listLoading');
+    setChildren(body, h('tr', { class: 'placeholder' }, h('td', { colspan: 6, class: 'muted empty' }, text)));
+    return;
+  }
+  if (state.outbox.length === 0) {
+    setChildren(body, h('tr', { class: 'placeholder' }, h('td', { colspan: 6, class: 'muted empty' }, t('outboxEmpty'))));
+    return;
+  }
+  setChildren(body, state.outbox.map(renderOutboxRow));
+}
+
+function renderOutboxRow(item: OutboxItem): HTMLElement {
+  return h(
+    'tr',
+    { 'data-id': item.id, 'data-tracking': item.tracking_number, 'data-state': item.state, 'data-attempts': item.attempts },
+    h('td', { class: 'mono tracking' }, item.tracking_number),
+    h('td', { class: 'name' }, item.full_name, h('div', { class: 'muted outbox-service' }, item.service_label)),
+    h('td', null, h('span', { class: 'outbox-state', 'data-state': item.state }, item.state_label)),
+    h('td', { class: 'num' }, String(item.attempts)),
+    h('td', { class: 'outbox-why', 'data-next-retry': item.next_retry_at ?? '' }, item.why),
+    h(
+      'td',
+      null,
+      h('button', { type: 'button', class: 'btn btn-small btn-retry', onclick: (ev: Event) => void retry(item.id, ev.currentTarget as HTMLButtonElement) }, t('btnRetry')),
+    ),
+  );
+}
+
+/** "Coba sekarang": make the item (or every item) due at once, then run a pass. */
+async function retry(id: string | undefined, btn: HTMLButtonElement | null): Promise<void> {
+  await withButton(btn, async () => {
+    await backend.retryNow(id);
+  });
+  await runPass('manual');
+}
+
+let outboxSeq = 0;
+
+/** Reloads the outbox and the lanes' last outcomes, and (re)arms the retry timer. */
+export async function refreshOutbox(): Promise<void> {
+  if (!backend.available) return;
+  const seq = ++outboxSeq;
+  try {
+    const [items, lanes] = await Promise.all([backend.outboxItems(), backend.syncLanes()]);
+    if (seq !== outboxSeq) return;
+    state.outbox = items;
+    state.outboxFailed = false;
+    // Remembered outcomes fill lanes this session has not seen run yet.
+    for (const lane of lanes.lanes) {
+      if (!state.lanes.has(lane.lane) && lane.at) state.lanes.set(lane.lane, lane);
+    }
+    armAutoTimer(lanes.auto_at);
+  } catch (e) {
+    if (seq !== outboxSeq) return;
+    state.outboxFailed = state.outbox === null;
+    if (toAppError(e).code !== 'locked') reportError(e);
+  }
+  showOutbox();
+  if (!state.syncing) showLanes();
+}
+
+// Items and lanes that failed retry by themselves at their (jittered) time; brand-new
+// applications wait for the operator's "Sinkronkan".
+let autoTimer: ReturnType<typeof setTimeout> | undefined;
+
+function clearAutoTimer(): void {
+  if (autoTimer !== undefined) clearTimeout(autoTimer);
+  autoTimer = undefined;
+}
+
+function armAutoTimer(at: string | null): void {
+  clearAutoTimer();
+  if (!at || state.syncing) return;
+  const when = new Date(at).getTime();
+  if (Number.isNaN(when)) return;
+  // At least 5 s apart, at most an hour (the longest backoff), whatever the clocks say.
+  const delay = Math.min(Math.max(when - Date.now(), 5_000), 3_600_000);
+  autoTimer = setTimeout(() => {
+    autoTimer = undefined;
+    void runPass('auto');
+  }, delay);
 }
 
 async function withButton(btn: HTMLButtonElement | null, fn: () => Promise<void>): Promise<void> {

@@ -2,7 +2,7 @@
 
 import type { Lang } from './i18n';
 import { backend, ctx, reportError } from './app';
-import { byId, h } from './dom';
+import { byId, formatTimestamp, h } from './dom';
 import { t, type MsgKey } from './i18n';
 
 const state: { saved: boolean } = { saved: false };
@@ -82,6 +82,33 @@ export function renderSettingsScreen(onSaved: OnSaved): HTMLElement {
         'form',
         {
           class: 'panel',
+          id: 'enroll-form',
+          novalidate: true,
+          onsubmit: (ev: Event) => {
+            ev.preventDefault();
+            void enroll();
+          },
+        },
+        h('div', { class: 'panel-head' }, h('h2', null, t('settingsEnroll'))),
+        h('p', { id: 'enroll-state', 'data-enrolled': info?.device_enrolled ? 'yes' : 'no' }, enrollStateText()),
+        h('p', { class: 'muted' }, t('settingsEnrollHint')),
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: 'enroll-code' }, t('fieldEnrollCode')),
+          h('input', { type: 'text', id: 'enroll-code', class: 'mono', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters', placeholder: 'K7QX-M2PD-9R', maxlength: 24 }),
+        ),
+        h(
+          'div',
+          { class: 'form-actions' },
+          h('span', { id: 'enroll-status', class: 'settings-status', role: 'status', hidden: true }),
+          h('button', { type: 'submit', id: 'btn-enroll', class: 'btn' }, t('btnEnroll')),
+        ),
+      ),
+      h(
+        'form',
+        {
+          class: 'panel',
           id: 'add-operator-form',
           novalidate: true,
           onsubmit: (ev: Event) => {
@@ -118,6 +145,41 @@ async function addOperator(): Promise<void> {
     if (status) {
       status.textContent = t('operatorAdded', { name: op.display_name });
       status.hidden = false;
+    }
+  } catch (e) {
+    reportError(e);
+  } finally {
+    if (btn && btn.isConnected) btn.disabled = false;
+  }
+}
+
+function enrollStateText(): string {
+  const info = ctx.info;
+  if (info?.device_enrolled && info.enrolled_at) {
+    return t('settingsEnrolled', { when: formatTimestamp(info.enrolled_at) });
+  }
+  return t('settingsNotEnrolled');
+}
+
+async function enroll(): Promise<void> {
+  const [input, btn, status] = [byId<HTMLInputElement>('enroll-code'), byId<HTMLButtonElement>('btn-enroll'), byId('enroll-status')];
+  if (!input || !status) return;
+  if (btn) btn.disabled = true;
+  status.hidden = true;
+  try {
+    const result = await backend.enrollDevice(input.value.trim());
+    status.textContent = result.message;
+    status.dataset.state = result.ok ? 'ok' : 'error';
+    status.className = `settings-status ${result.ok ? 'ok' : 'error'}`;
+    status.hidden = false;
+    if (result.ok) {
+      input.value = '';
+      ctx.info = await backend.appInfo();
+      const state = byId('enroll-state');
+      if (state) {
+        state.textContent = enrollStateText();
+        state.dataset.enrolled = ctx.info.device_enrolled ? 'yes' : 'no';
+      }
     }
   } catch (e) {
     reportError(e);

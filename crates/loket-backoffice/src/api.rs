@@ -11,9 +11,12 @@ use loket_sync::protocol::{
 };
 use serde::Deserialize;
 
+use crate::auth::AuthenticatedDevice;
 use crate::AppState;
 
 mod audit;
+mod blobs;
+mod devices;
 
 /// Page size of the change feed.
 const UPDATES_PAGE: usize = 200;
@@ -27,10 +30,16 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/updates", get(updates))
         .route("/api/v1/documents/{doc_number}/pdf", get(document_pdf))
         .merge(audit::routes())
+        .merge(blobs::routes())
+        .merge(devices::routes())
 }
 
 /// An API error: a status and a JSON body with a stable code and a message in Indonesian.
-pub(crate) struct Failure(StatusCode, &'static str, String);
+pub(crate) struct Failure(
+    pub(crate) StatusCode,
+    pub(crate) &'static str,
+    pub(crate) String,
+);
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
@@ -114,6 +123,7 @@ fn invalid_published(path: &std::path::Path, e: loket_catalogue::CatalogueError)
 
 async fn submit(
     State(state): State<AppState>,
+    signed_by: AuthenticatedDevice,
     body: Result<Json<SubmitBatch>, JsonRejection>,
 ) -> Result<Json<SubmitResponse>, Failure> {
     let Json(batch) = body.map_err(|rej| {
@@ -134,6 +144,7 @@ async fn submit(
         };
         Failure(status, code, message)
     })?;
+    signed_by.require(&batch.device)?;
     if batch.applications.len() > MAX_BATCH {
         return Err(Failure(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -168,6 +179,7 @@ struct UpdatesQuery {
 
 async fn updates(
     State(state): State<AppState>,
+    signed_by: AuthenticatedDevice,
     query: Result<Query<UpdatesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<UpdatesResponse>, Failure> {
     let Query(q) =
@@ -176,6 +188,7 @@ async fn updates(
         village_code: q.village_code,
         device_no: q.device_no,
     };
+    signed_by.require(&device)?;
     let updates = state
         .store
         .lock()
@@ -189,7 +202,25 @@ async fn updates(
     }))
 }
 
-pub(crate) async fn document_pdf(
+/// A village downloads the PDF of a document issued for one of its own applications; any other
+/// number answers 404 exactly like an unknown one, so nothing leaks about other villages.
+async fn document_pdf(
+    State(state): State<AppState>,
+    signed_by: AuthenticatedDevice,
+    Path(doc_number): Path<String>,
+) -> Result<Response, Failure> {
+    let doc_number = doc_number.trim_end_matches(".pdf").to_string();
+    let pdf = state
+        .store
+        .lock()
+        .map_err(Failure::internal)?
+        .document_pdf_for_device(&doc_number, &signed_by.0)
+        .map_err(Failure::internal)?;
+    pdf_response(doc_number, pdf)
+}
+
+/// A reviewer opens any issued document's PDF (`/documents/{n}.pdf` on the reviewer pages).
+pub(crate) async fn reviewer_document_pdf(
     State(state): State<AppState>,
     Path(doc_number): Path<String>,
 ) -> Result<Response, Failure> {
@@ -199,14 +230,18 @@ pub(crate) async fn document_pdf(
         .lock()
         .map_err(Failure::internal)?
         .document_pdf(&doc_number)
-        .map_err(Failure::internal)?
-        .ok_or_else(|| {
-            Failure(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("dokumen {doc_number} tidak ditemukan"),
-            )
-        })?;
+        .map_err(Failure::internal)?;
+    pdf_response(doc_number, pdf)
+}
+
+fn pdf_response(doc_number: String, pdf: Option<Vec<u8>>) -> Result<Response, Failure> {
+    let pdf = pdf.ok_or_else(|| {
+        Failure(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("dokumen {doc_number} tidak ditemukan"),
+        )
+    })?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),

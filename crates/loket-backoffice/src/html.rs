@@ -14,6 +14,9 @@ use uuid::Uuid;
 use crate::store::{DecisionError, ReceivedApplication};
 use crate::AppState;
 
+mod devices;
+mod scans;
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/review") }))
@@ -21,7 +24,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/review/applications/{id}", get(detail))
         .route("/review/applications/{id}/approve", post(approve))
         .route("/review/applications/{id}/reject", post(reject))
-        .route("/documents/{doc_number}", get(crate::api::document_pdf))
+        .route("/review/scans/{sha256}", get(scans::scan))
+        .route("/review/devices", get(devices::list))
+        .route("/review/devices/code", post(devices::new_code))
+        .route("/review/devices/revoke", post(devices::revoke))
+        .route(
+            "/documents/{doc_number}",
+            get(crate::api::reviewer_document_pdf),
+        )
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -59,6 +69,8 @@ button{font:inherit;padding:10px 18px;border-radius:6px;border:0;cursor:pointer}
 textarea{width:100%;min-height:70px;font:inherit;padding:8px;border:1px solid #b9c3cc;border-radius:6px;margin-bottom:8px}
 .banner{padding:12px 16px;border-radius:6px;margin-bottom:16px}.banner.error{background:#fde2e1;color:#8e1b16}.banner.ok{background:#dcf5e3;color:#11632f}
 .warn{color:#7a5400;font-size:13px}.muted{color:#5b6773;font-size:13px}
+.docs{margin:0;padding-left:18px}.docs li{margin-bottom:6px}.pages{display:flex;flex-wrap:wrap;gap:6px;margin-top:4px}
+.scan img{height:120px;border:1px solid #b9c3cc;border-radius:3px}.scan-missing{font-size:12px;font-weight:400;color:#7a5400;background:#fff4d6;padding:2px 8px;border-radius:10px}
 "#;
 
 fn page(title: &str, district: &str, body: &str) -> String {
@@ -134,6 +146,7 @@ async fn queue(
     }
     let body = format!(
         "<div class=\"card\"><h2>Antrian permohonan</h2><p class=\"tabs\">{} {} {} {}</p>\
+         <p class=\"muted\"><a id=\"link-devices\" href=\"/review/devices\">Perangkat desa terdaftar dan kode pendaftaran</a></p>\
          <table id=\"queue\"><thead><tr><th>Nomor registrasi</th><th>Nama</th><th>NIK</th><th>Layanan</th>\
          <th>Desa/Kelurahan</th><th>Diterima</th><th>Status</th></tr></thead><tbody>{rows}</tbody></table></div>",
         tab(None, "Semua"),
@@ -231,24 +244,10 @@ fn render_detail(
             dl.push_str(&field(&label, &value));
         }
     }
-    let documents = if app.provided.is_empty() {
-        "—".to_string()
-    } else {
-        app.provided
-            .iter()
-            .map(|p| {
-                let label = cat.slot_label(&p.slot, Lang::Id);
-                if p.pages.is_empty() {
-                    format!("{label} (diperiksa petugas)")
-                } else {
-                    let kb: u64 = p.pages.iter().map(|s| s.size.div_ceil(1024)).sum();
-                    format!("{label} (pindaian {} hlm, {kb} KB)", p.pages.len())
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    dl.push_str(&field("Persyaratan diserahkan", &documents));
+    dl.push_str(&format!(
+        "<dt>Persyaratan diserahkan</dt><dd id=\"documents\">{}</dd>",
+        scans::documents_html(state, &app.provided)
+    ));
     dl.push_str(&field("Katalog layanan", &app.catalogue_version));
     dl.push_str(&field("Desa/Kelurahan", &village_label(&app)));
     dl.push_str(&field("Operator desa", &app.operator));

@@ -4,13 +4,18 @@
 //! API boundary: `/api/v1/*` speaks the wire types of `loket_sync::protocol` (JSON) to village
 //! laptops; `/review/*` is server-rendered HTML for reviewers; `/verifikasi` is the public
 //! verification page (no login). Handlers are thin: every decision
-//! lives in [`store::BackofficeStore`], whose writes are single transactions.
+//! lives in [`store::BackofficeStore`], whose writes are single transactions. Every `/api/v1`
+//! request except the public ones is signed by an enrolled device (`auth.rs`).
 
 mod api;
+mod auth;
 mod html;
 mod keys;
 pub mod store;
 mod verify_page;
+
+#[doc(hidden)]
+pub mod testing;
 
 use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
@@ -19,7 +24,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 pub use keys::{load_or_create_district_key, DistrictKeyFile};
-pub use store::{BackofficeStore, DecisionError};
+pub use store::{BackofficeStore, DecisionError, ImportError, ImportReport};
 
 /// Largest request body accepted, so a broken or hostile client cannot exhaust memory.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -58,6 +63,12 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Merged after the global limit, so its own larger limit for photos applies.
         .merge(verify_page::routes())
+        // Keep last, so it wraps every route above: any `/api/` path that is not public needs
+        // a device signature, including routes added later.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_device,
+        ))
         .with_state(state)
 }
 

@@ -17,6 +17,15 @@ use uuid::Uuid;
 
 mod audit;
 pub use audit::{AuditError, ChainCheck};
+mod blobs;
+mod bundle;
+pub use bundle::{ImportError, ImportReport};
+pub use blobs::{is_blob_name, BlobError};
+mod devices;
+pub use devices::{
+    DeviceAuth, DeviceError, DeviceRecord, EnrollError, Enrolled, IssuedCode, PendingCode,
+    Revocation, ENROLLMENT_CODE_TTL_HOURS,
+};
 
 /// Why a reviewer's action was refused; each variant is a clear message for the reviewer.
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +150,27 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (village_code, device_no, seq)
     ) WITHOUT ROWID;
 ",
+    // 4: scan pages uploaded resumably (store/blobs.rs); bytes live in chunks appended in order.
+    "
+    CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        received INTEGER NOT NULL,
+        complete INTEGER NOT NULL,
+        village_code TEXT NOT NULL,
+        device_no INTEGER NOT NULL,
+        announced_at TEXT NOT NULL,
+        completed_at TEXT
+    );
+    CREATE TABLE blob_chunks (
+        sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+        start INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (sha256, start)
+    );
+",
+    // 5: enrollment codes, enrolled devices and their log (store/devices.rs).
+    devices::MIGRATION,
 ];
 
 fn hex(bytes: &[u8]) -> String {

@@ -16,6 +16,8 @@ struct Server {
     base: String,
     http: reqwest::Client,
     state: AppState,
+    /// The enrolled village laptop's key; every `/api/v1` call below is signed with it.
+    device_key: ed25519_dalek::SigningKey,
     _dir: tempfile::TempDir,
 }
 
@@ -41,6 +43,7 @@ async fn spawn() -> Server {
         signer: Arc::new(("Kepala Dinas".into(), "Kabupaten Pinrang".into())),
         clock: fixed_clock(),
     };
+    let device_key = loket_backoffice::testing::enroll_in(&state, &device(), [1; 32]);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(loket_backoffice::serve(listener, state.clone()));
@@ -52,6 +55,7 @@ async fn spawn() -> Server {
         base,
         http,
         state,
+        device_key,
         _dir: dir,
     }
 }
@@ -92,14 +96,40 @@ fn envelope(n: u128, name: &str) -> ApplicationEnvelope {
 }
 
 impl Server {
-    async fn submit(&self, apps: Vec<ApplicationEnvelope>) -> SubmitResponse {
-        let resp = self
+    /// A request signed by the enrolled laptop, as `SyncClient` signs it.
+    fn signed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> reqwest::RequestBuilder {
+        let mut req = self
             .http
-            .post(format!("{}/api/v1/applications", self.base))
-            .json(&SubmitBatch {
-                device: device(),
-                applications: apps,
-            })
+            .request(method.clone(), format!("{}{path}", self.base));
+        for (name, value) in loket_sync::auth::signature_headers(
+            &device(),
+            &self.device_key,
+            method.as_str(),
+            path,
+            &body,
+            (self.state.clock)(),
+        ) {
+            req = req.header(name, value);
+        }
+        if !body.is_empty() {
+            req = req.header("content-type", "application/json");
+        }
+        req.body(body)
+    }
+
+    async fn submit(&self, apps: Vec<ApplicationEnvelope>) -> SubmitResponse {
+        let body = serde_json::to_vec(&SubmitBatch {
+            device: device(),
+            applications: apps,
+        })
+        .unwrap();
+        let resp = self
+            .signed(reqwest::Method::POST, "/api/v1/applications", body)
             .send()
             .await
             .unwrap();
@@ -112,17 +142,17 @@ impl Server {
     }
 
     async fn updates(&self, after: i64) -> UpdatesResponse {
-        self.http
-            .get(format!(
-                "{}/api/v1/updates?village_code=7315012003&device_no=1&after={after}",
-                self.base
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.signed(
+            reqwest::Method::GET,
+            &format!("/api/v1/updates?village_code=7315012003&device_no=1&after={after}"),
+            Vec::new(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
     }
 
     async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
@@ -212,11 +242,11 @@ async fn approval_issues_a_signed_document_that_reaches_the_feed() {
     assert!(s.updates(feed.next_after).await.updates.is_empty());
 
     let pdf = s
-        .http
-        .get(format!(
-            "{}/api/v1/documents/{}/pdf",
-            s.base, doc.doc_number
-        ))
+        .signed(
+            reqwest::Method::GET,
+            &format!("/api/v1/documents/{}/pdf", doc.doc_number),
+            Vec::new(),
+        )
         .send()
         .await
         .unwrap()
@@ -295,62 +325,49 @@ async fn rejection_needs_a_reason_and_reaches_the_village() {
 #[tokio::test]
 async fn bad_requests_get_clear_errors_and_change_nothing() {
     let s = spawn().await;
-    let url = format!("{}/api/v1/applications", s.base);
+    let path = "/api/v1/applications";
+    let post = |body: Vec<u8>| s.signed(reqwest::Method::POST, path, body).send();
 
-    let bad_json = s
-        .http
-        .post(&url)
-        .header("content-type", "application/json")
-        .body("{\"device\": ")
-        .send()
-        .await
-        .unwrap();
+    let bad_json = post(b"{\"device\": ".to_vec()).await.unwrap();
     assert_eq!(bad_json.status(), 400);
     let body: ApiError = bad_json.json().await.unwrap();
     assert_eq!(body.code, "bad_request");
 
-    let wrong_shape = s
-        .http
-        .post(&url)
-        .json(&serde_json::json!({"device": {"village_code": "7315012003"}, "applications": []}))
-        .send()
-        .await
-        .unwrap();
+    let wrong_shape = post(
+        serde_json::to_vec(
+            &serde_json::json!({"device": {"village_code": "7315012003"}, "applications": []}),
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(wrong_shape.status(), 422);
 
     let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(3 * 1024 * 1024));
-    let too_big = s
-        .http
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
+    let too_big = post(huge.into_bytes()).await.unwrap();
     assert_eq!(too_big.status(), 413);
     let body: ApiError = too_big.json().await.unwrap();
     assert_eq!(body.code, "too_large");
 
+    // A batch naming another village than the signing device's: refused before anything else.
     let mut unknown_village = SubmitBatch {
         device: device(),
         applications: vec![envelope(3, "Andi Tenri Ajeng")],
     };
     unknown_village.device.village_code = "9999999999".into();
-    let resp = s
-        .http
-        .post(&url)
-        .json(&unknown_village)
-        .send()
+    let resp = post(serde_json::to_vec(&unknown_village).unwrap())
         .await
         .unwrap();
-    assert_eq!(resp.status(), 422);
+    assert_eq!(resp.status(), 403);
+    let body: ApiError = resp.json().await.unwrap();
+    assert_eq!(body.code, "wrong_device");
 
     let unknown_doc = s
-        .http
-        .get(format!(
-            "{}/api/v1/documents/7315-SK-2026-999999/pdf",
-            s.base
-        ))
+        .signed(
+            reqwest::Method::GET,
+            "/api/v1/documents/7315-SK-2026-999999/pdf",
+            Vec::new(),
+        )
         .send()
         .await
         .unwrap();

@@ -67,12 +67,18 @@ fn device() -> DeviceRef {
     }
 }
 
+/// The enrolled laptop's client: signed with its key (seed [1; 32]) at the server's fixed time.
+fn client(url: &str) -> Result<SyncClient, SyncError> {
+    Ok(SyncClient::new(url)?
+        .with_device_key(device(), ed25519_dalek::SigningKey::from_bytes(&[1; 32]))
+        .with_clock(Arc::new(now)))
+}
+
 /// Runs a blocking sync pass off the async runtime, as the desktop app does.
 async fn sync(db: PathBuf, url: String) -> Result<loket_sync::SyncReport, SyncError> {
     tokio::task::spawn_blocking(move || {
         let mut store = VillageStore::open_encrypted(&db, &DatabaseKey::from_bytes(KEY)).unwrap();
-        let client = SyncClient::new(&url)?;
-        sync_once(&mut store, &client, &device())
+        sync_once(&mut store, &client(&url)?, &device())
     })
     .await
     .unwrap()
@@ -82,7 +88,7 @@ async fn sync(db: PathBuf, url: String) -> Result<loket_sync::SyncReport, SyncEr
 async fn push(url: &str, entries: Vec<AuditEntryWire>) -> Result<AuditAck, SyncError> {
     let url = url.to_string();
     tokio::task::spawn_blocking(move || {
-        SyncClient::new(&url)?.push_audit(&AuditBatch {
+        client(&url)?.push_audit(&AuditBatch {
             device: device(),
             entries,
         })
@@ -92,10 +98,18 @@ async fn push(url: &str, entries: Vec<AuditEntryWire>) -> Result<AuditAck, SyncE
 }
 
 async fn verify(url: &str) -> AuditVerifyResponse {
-    let url = format!("{url}/api/v1/audit/verify?village_code=7315012003&device_no=1");
+    let path = "/api/v1/audit/verify?village_code=7315012003&device_no=1";
+    let url = format!("{url}{path}");
     tokio::task::spawn_blocking(move || {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let resp = reqwest::blocking::get(url).unwrap();
+        let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+        let mut req = reqwest::blocking::Client::new().get(url);
+        for (name, value) in
+            loket_sync::auth::signature_headers(&device(), &key, "GET", path, b"", now())
+        {
+            req = req.header(name, value);
+        }
+        let resp = req.send().unwrap();
         assert_eq!(resp.status(), 200);
         resp.json().unwrap()
     })
@@ -120,6 +134,24 @@ fn raw_village(path: &Path) -> rusqlite::Connection {
     raw
 }
 
+/// The audit lane's failure message in a pass whose other lanes went on.
+fn audit_lane_failure(r: &loket_sync::SyncReport) -> String {
+    let lane = r
+        .lanes
+        .iter()
+        .find(|l| l.lane == loket_sync::Lane::Audit)
+        .expect("the audit lane reports");
+    assert_eq!(lane.state, loket_sync::LaneState::Failed, "{r:?}");
+    assert!(
+        r.lanes
+            .iter()
+            .filter(|l| l.lane != loket_sync::Lane::Audit)
+            .all(|l| l.state != loket_sync::LaneState::Failed),
+        "only the audit lane fails: {r:?}"
+    );
+    lane.message.clone().unwrap_or_default()
+}
+
 fn rejected(err: SyncError) -> (u16, String) {
     match err {
         SyncError::Rejected { status, message } => (status, message),
@@ -139,6 +171,7 @@ async fn start_backoffice(dir: &Path) -> (AppState, String) {
         signer: Arc::new(("Kepala Dinas".into(), "Kabupaten Pinrang".into())),
         clock: Arc::new(now),
     };
+    loket_backoffice::testing::enroll_in(&state, &device(), [1; 32]);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(loket_backoffice::serve(listener, state.clone()));
@@ -237,13 +270,12 @@ async fn audit_log_syncs_once_and_edited_or_gapped_batches_are_refused_whole() {
         [],
     )
     .unwrap();
-    let err = sync(db.clone(), url.clone()).await.unwrap_err();
-    assert!(!err.is_retryable());
-    let (status, message) = rejected(err);
-    assert_eq!(status, 422);
+    // The audit lane fails on its own (the other lanes ran): a refusal, not a retry.
+    let message = audit_lane_failure(&sync(db.clone(), url.clone()).await.unwrap());
     assert_eq!(
         message,
-        "hash entri audit 5 tidak cocok dengan isinya; catatan audit telah diubah"
+        "Server Disdukcapil menolak permintaan (HTTP 422): \
+         hash entri audit 5 tidak cocok dengan isinya; catatan audit telah diubah"
     );
     assert_eq!(held().len(), 3);
     assert_eq!(village.audit_acknowledged_seq().unwrap(), 3);
@@ -268,7 +300,19 @@ async fn audit_log_syncs_once_and_edited_or_gapped_batches_are_refused_whole() {
     // Cutting acknowledged entries off the laptop's log is noticed at the next sync.
     raw.execute("DELETE FROM audit_log WHERE seq = 6", [])
         .unwrap();
-    let err = sync(db.clone(), url.clone()).await.unwrap_err();
+    let message = audit_lane_failure(&sync(db.clone(), url.clone()).await.unwrap());
+    assert!(
+        message.contains("data lokal rusak") && message.contains("entri 6"),
+        "{message}"
+    );
+    let (db2, url2) = (db.clone(), url.clone());
+    let err = tokio::task::spawn_blocking(move || {
+        let store = VillageStore::open_encrypted(&db2, &DatabaseKey::from_bytes(KEY)).unwrap();
+        loket_sync::audit::push_audit_log(&store, &client(&url2).unwrap(), &device())
+    })
+    .await
+    .unwrap()
+    .unwrap_err();
     assert!(
         matches!(&err, SyncError::Store(StoreError::Corrupt(m)) if m.contains("entri 6")),
         "{err:?}"
@@ -324,7 +368,8 @@ async fn oversized_batches_unknown_villages_and_fresh_devices() {
     let stranger = url.clone();
     let entries_for_stranger = entries.clone();
     let err = tokio::task::spawn_blocking(move || {
-        SyncClient::new(&stranger)?.push_audit(&AuditBatch {
+        // Signed by this laptop but speaking for another device: refused.
+        client(&stranger)?.push_audit(&AuditBatch {
             device: DeviceRef {
                 village_code: "9999999999".into(),
                 device_no: 1,
@@ -335,7 +380,7 @@ async fn oversized_batches_unknown_villages_and_fresh_devices() {
     .await
     .unwrap()
     .unwrap_err();
-    assert_eq!(rejected(err).0, 422);
+    assert_eq!(rejected(err).0, 403);
 
     assert_eq!(
         push(&url, entries).await.unwrap(),

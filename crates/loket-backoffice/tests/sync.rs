@@ -61,7 +61,10 @@ async fn sync(db: std::path::PathBuf, url: String) -> Result<loket_sync::SyncRep
     tokio::task::spawn_blocking(move || {
         let mut store =
             VillageStore::open_encrypted(&db, &DatabaseKey::from_bytes([3; 32])).unwrap();
-        let client = SyncClient::new(&url)?;
+        // Signed as the enrolled laptop (seed [1; 32]), at the server's fixed time.
+        let client = SyncClient::new(&url)?
+            .with_device_key(device(), ed25519_dalek::SigningKey::from_bytes(&[1; 32]))
+            .with_clock(Arc::new(now));
         sync_once(&mut store, &client, &device())
     })
     .await
@@ -97,6 +100,7 @@ async fn offline_then_exactly_once_then_decisions_flow_back() {
         signer: Arc::new(("Kepala Dinas".into(), "Kabupaten Pinrang".into())),
         clock: Arc::new(now),
     };
+    loket_backoffice::testing::enroll_in(&state, &device(), [1; 32]);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(loket_backoffice::serve(listener, state.clone()));

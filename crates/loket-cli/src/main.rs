@@ -1,7 +1,9 @@
 //! `loket`: one binary for the back office server, offline document verification and demo data.
 
 mod bench;
+mod bundle;
 mod demo;
+mod device;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -37,7 +39,8 @@ enum Command {
         /// Regency (kabupaten/kota) code `PP.KK` used when the district key is first created.
         #[arg(long, default_value = "73.15")]
         district: String,
-        /// Add demo applications from another village when the database is empty.
+        /// Add demo applications from another village when the database is empty, and write a
+        /// fresh enrollment code for the demo laptop (7315012003/1) to DIR/demo-enrollment-code.txt.
         #[arg(long)]
         demo: bool,
     },
@@ -66,6 +69,16 @@ enum Command {
         #[command(subcommand)]
         command: CatalogueCommand,
     },
+    /// Village laptops: issue a one-time enrollment code, list enrolled devices, revoke one.
+    Device {
+        #[command(subcommand)]
+        command: device::DeviceCommand,
+    },
+    /// Import a village's USB bundle (applications, scans, audit log), exactly once.
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
     /// Measure the store and scan intake on this machine, beside the raw SQLite insert rate.
     Bench {
         /// Smaller stores and fewer samples (a few seconds).
@@ -74,6 +87,19 @@ enum Command {
         /// Also write the results as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Import FILE (written by a village laptop's "Ekspor ke USB") into the back office at DIR.
+    /// Importing the same bundle again changes nothing. Exit code 0 = imported, 1 = refused.
+    Import {
+        /// The back office data directory (the same as `serve --data`).
+        #[arg(long, default_value = ".loket/backoffice")]
+        data: PathBuf,
+        /// The bundle file.
+        file: PathBuf,
     },
 }
 
@@ -138,6 +164,16 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Device { command } => device::run(command),
+        Command::Bundle {
+            command: BundleCommand::Import { data, file },
+        } => match bundle::import(&data, &file) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("loket bundle import: {e:#}");
+                ExitCode::from(1)
+            }
+        },
         Command::Bench { quick, json } => match bench::run(quick, json.as_deref()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -169,6 +205,10 @@ fn serve(data: &Path, addr: &str, district: &str, demo: bool) -> anyhow::Result<
     let signer = (key_file.signer_name.clone(), key_file.signer_title.clone());
     if demo && store.count()? == 0 {
         demo::seed_backoffice(&mut store, &key, &signer)?;
+    }
+    if demo {
+        let path = device::write_demo_code(&mut store, data)?;
+        println!("Demo enrollment code: {}", path.display());
     }
     let state = AppState {
         store: Arc::new(Mutex::new(store)),

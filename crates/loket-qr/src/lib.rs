@@ -204,7 +204,23 @@ impl IssuingKey {
             public_key,
             district_code: self.district_code.clone(),
             district_name: self.district_name.clone(),
+            bundle_key: Some(self.bundle_public_key()),
         }
+    }
+
+    /// The X25519 secret villages encrypt USB bundles to. It is derived from the signing seed
+    /// with its own domain label, so the district keeps one secret, yet signing and key
+    /// agreement never share a key (ed25519-dalek advises against reusing one for both).
+    pub fn bundle_secret(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"LOKET-BUNDLE-X25519-v1\0");
+        h.update(self.signing_key.to_bytes());
+        h.finalize().into()
+    }
+
+    /// The public half of [`IssuingKey::bundle_secret`], published in the trust list.
+    pub fn bundle_public_key(&self) -> [u8; 32] {
+        curve25519_dalek::MontgomeryPoint::mul_base_clamped(self.bundle_secret()).to_bytes()
     }
 }
 
@@ -231,6 +247,37 @@ pub struct TrustedKey {
     pub district_code: String,
     /// District name shown to the person verifying.
     pub district_name: String,
+    /// X25519 public key (hex) that villages encrypt offline bundles to; absent in lists made
+    /// before bundles existed.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_opt")]
+    pub bundle_key: Option<[u8; 32]>,
+}
+
+mod hex_opt {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(k: &Option<[u8; 32]>, s: S) -> Result<S::Ok, S::Error> {
+        match k {
+            Some(k) => s.serialize_str(&k.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 32]>, D::Error> {
+        use serde::de::Error;
+        let Some(s) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
+        let bytes: Vec<u8> = (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(s.get(i..i + 2).unwrap_or("zz"), 16))
+            .collect::<Result<_, _>>()
+            .map_err(|_| D::Error::custom("bundle key is not hex"))?;
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| D::Error::custom("bundle key must be 32 bytes"))?;
+        Ok(Some(arr))
+    }
 }
 
 mod b64_key {

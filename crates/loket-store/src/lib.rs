@@ -13,17 +13,21 @@
 
 mod audit;
 pub mod keyring;
+mod outbox;
 mod residents;
 mod scans;
 mod schema;
+mod uploads;
 
 pub use audit::{
     audit_entry_hash, AuditAction, AuditChainBroken, AuditEntry, AUDIT_ACKNOWLEDGED_SETTING,
     AUDIT_GENESIS_HASH,
 };
 pub use keyring::{DatabaseKey, KdfParams, Keyring, KeyringError, LoginError, Operator};
+pub use outbox::{OutboxItem, OutboxState, INTERRUPTED_MESSAGE};
 pub use residents::Resident;
 pub use scans::NewScan;
+pub use uploads::{PendingUpload, UploadState, UploadSummary};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use loket_domain::{
@@ -279,6 +283,16 @@ impl VillageStore {
         audit::acknowledged_seq(&self.conn)
     }
 
+    /// The highest audit seq on this laptop (0 with an empty log): with the acknowledged seq,
+    /// how many entries the audit lane has left to send.
+    pub fn audit_last_seq(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM audit_log", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     /// Records the back office's acknowledgement, so the next sync resumes after it.
     pub fn set_audit_acknowledged_seq(&self, seq: i64) -> Result<(), StoreError> {
         audit::set_acknowledged_seq(&self.conn, seq)
@@ -480,10 +494,12 @@ impl VillageStore {
         raws.into_iter().map(RawApp::parse).collect()
     }
 
-    /// Applications still waiting to reach the back office, oldest first.
+    /// Applications still waiting to reach the back office (queued, whatever their next retry
+    /// time, or left `sending` by an interrupted pass), oldest first.
     pub fn outbox(&self, limit: usize) -> Result<Vec<StoredApplication>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
-            "{SELECT_APP} WHERE id IN (SELECT application_id FROM outbox WHERE state = 'queued')
+            "{SELECT_APP} WHERE id IN (SELECT application_id FROM outbox
+                                       WHERE state IN ('queued', 'sending'))
              ORDER BY captured_at, rowid LIMIT ?1"
         ))?;
         let raws = stmt
@@ -503,8 +519,55 @@ impl VillageStore {
         Ok(rows)
     }
 
-    /// The back office has the application: take it out of the outbox. A later status from the
-    /// back office is never overwritten by this acknowledgement.
+    /// Every outbox item still pending (queued, sending, failed for good), oldest first, with
+    /// its attempts, next retry time and last error: what the sync planner and the operator see.
+    pub fn outbox_items(&self) -> Result<Vec<OutboxItem>, StoreError> {
+        outbox::pending_items(&self.conn)
+    }
+
+    /// One application's outbox row, in any state.
+    pub fn outbox_item(&self, id: Uuid) -> Result<Option<OutboxItem>, StoreError> {
+        outbox::item(&self.conn, id)
+    }
+
+    /// Queued items about to be put on the wire become `sending` (one transaction); returns how
+    /// many changed.
+    pub fn mark_sending(&mut self, ids: &[Uuid], now: DateTime<Utc>) -> Result<usize, StoreError> {
+        outbox::mark_sending(&mut self.conn, ids, now)
+    }
+
+    /// Items a previous pass left `sending` (it crashed or was killed before the answer) go back
+    /// to `queued`, due at once; safe because the server is idempotent. Returns how many.
+    pub fn requeue_interrupted(&mut self, ids: &[Uuid]) -> Result<usize, StoreError> {
+        outbox::requeue_interrupted(&mut self.conn, ids)
+    }
+
+    /// A failed attempt that may work later: the item goes back to `queued` with the attempt
+    /// counted, `message` (plain Bahasa Indonesia) as its last error, not before `next_retry_at`.
+    pub fn schedule_retry(
+        &mut self,
+        id: Uuid,
+        message: &str,
+        next_retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        outbox::schedule_retry(&self.conn, id, message, next_retry_at)
+    }
+
+    /// The operator's "retry now": `Some(id)` makes that item due at once (a permanently failed
+    /// one goes back to the queue, its reason kept until the next answer); `None` makes every
+    /// queued item due at once (permanent failures stay). Returns how many changed.
+    pub fn retry_now(&mut self, id: Option<Uuid>) -> Result<usize, StoreError> {
+        outbox::retry_now(&self.conn, id)
+    }
+
+    /// The outbox state of one application (`None`: it has no outbox row).
+    pub fn outbox_state(&self, id: Uuid) -> Result<Option<OutboxState>, StoreError> {
+        outbox::state_of(&self.conn, id)
+    }
+
+    /// The back office has the application: take it out of the outbox (`acknowledged`, or
+    /// `decided` when the back office already decided it). A later status from the back office
+    /// is never overwritten by this acknowledgement.
     pub fn mark_acknowledged(
         &mut self,
         id: Uuid,
@@ -512,9 +575,13 @@ impl VillageStore {
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "UPDATE outbox SET state = 'acknowledged', attempts = attempts + 1, last_error = NULL
-             WHERE application_id = ?1",
-            [id.to_string()],
+            "UPDATE outbox SET state = ?2, attempts = attempts + 1, last_error = NULL,
+                next_retry_at = NULL
+             WHERE application_id = ?1 AND state NOT IN ('acknowledged', 'decided')",
+            params![
+                id.to_string(),
+                OutboxState::for_server_status(server_status).code()
+            ],
         )?;
         tx.execute(
             "UPDATE applications SET status = ?2 WHERE id = ?1 AND status = 'queued'",
@@ -524,20 +591,24 @@ impl VillageStore {
         Ok(())
     }
 
-    /// The back office refused the item for good (e.g. a conflicting resend); keep it visible.
+    /// The back office refused the item for good (e.g. a conflicting resend): it becomes
+    /// `failed_permanent` and stays visible with `message` until the operator retries it.
     pub fn mark_failed(&mut self, id: Uuid, message: &str) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2
+            "UPDATE outbox SET state = 'failed_permanent', attempts = attempts + 1,
+                last_error = ?2, next_retry_at = NULL
              WHERE application_id = ?1",
             params![id.to_string(), message],
         )?;
         Ok(())
     }
 
-    /// A transient failure: the item stays queued; the attempt and reason are recorded.
+    /// A transient failure: the item stays (or goes back to) queued, due at the next pass; the
+    /// attempt and reason are recorded. [`VillageStore::schedule_retry`] also sets a wait.
     pub fn record_attempt_error(&mut self, id: Uuid, message: &str) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE application_id = ?1",
+            "UPDATE outbox SET state = 'queued', attempts = attempts + 1, last_error = ?2
+             WHERE application_id = ?1 AND state IN ('queued', 'sending')",
             params![id.to_string(), message],
         )?;
         Ok(())
@@ -570,10 +641,16 @@ impl VillageStore {
                     sha
                 ],
             )?;
-            // Anything the back office reports on has evidently arrived there.
+            // Anything the back office reports on has evidently arrived there; a decision
+            // (issued, rejected, returned) closes the item. A permanent failure stays visible.
             tx.execute(
-                "UPDATE outbox SET state = 'acknowledged' WHERE application_id = ?1 AND state = 'queued'",
-                [c.application_id.to_string()],
+                "UPDATE outbox SET state = ?2, next_retry_at = NULL
+                 WHERE application_id = ?1
+                   AND state IN ('queued', 'sending', 'acknowledged', 'decided')",
+                params![
+                    c.application_id.to_string(),
+                    OutboxState::for_server_status(c.status).code()
+                ],
             )?;
         }
         tx.execute(

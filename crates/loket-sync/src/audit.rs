@@ -44,8 +44,21 @@ pub fn push_audit_log(
     client: &SyncClient,
     device: &DeviceRef,
 ) -> Result<usize, SyncError> {
+    push_audit_log_with_progress(store, client, device, &mut |_, _| {})
+}
+
+/// [`push_audit_log`], telling `progress(done, total)` after every acknowledged batch (and
+/// once before the first), `total` being the entries after the acknowledged seq at the start.
+pub fn push_audit_log_with_progress(
+    store: &VillageStore,
+    client: &SyncClient,
+    device: &DeviceRef,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<usize, SyncError> {
     let mut acked = store.audit_acknowledged_seq()?;
+    let total = usize::try_from(store.audit_last_seq()? - acked).unwrap_or(0);
     let mut sent = 0;
+    progress(0, total);
     loop {
         ensure_still_holds(store, acked)?;
         let entries = store.audit_entries_after(acked, MAX_AUDIT_BATCH)?;
@@ -69,6 +82,7 @@ pub fn push_audit_log(
         store.set_audit_acknowledged_seq(through)?;
         sent += batch.entries.len();
         acked = through;
+        progress(sent, total.max(sent));
     }
 }
 

@@ -64,13 +64,10 @@ fn fetch(base_url: &str) -> Result<String, SyncError> {
         .build()
         .map_err(|e| SyncError::Protocol(e.to_string()))?;
     let url = format!("{}/api/v1/catalogue", base_url.trim_end_matches('/'));
-    let resp = http.get(url).send().map_err(|e| {
-        if e.is_connect() || e.is_timeout() {
-            SyncError::Unreachable(e.to_string())
-        } else {
-            SyncError::Protocol(e.to_string())
-        }
-    })?;
+    let resp = http
+        .get(url)
+        .send()
+        .map_err(crate::client::transport_error)?;
     if !resp.status().is_success() {
         let status = resp.status().as_u16();
         let message = resp

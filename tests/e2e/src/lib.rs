@@ -396,6 +396,36 @@ impl BackOffice {
         self.data.path().join("trust.json")
     }
 
+    /// A one-time enrollment code for `village`/`device`, as the district admin gets one:
+    /// `loket device code --data <this server's data dir> …` (stdout is the code alone).
+    pub fn enrollment_code(&self, village: &str, device: &str) -> Result<String> {
+        let loket = built_binary("loket")?;
+        let data = self.data.path().as_os_str();
+        let out = run_command(
+            &loket,
+            &[
+                "device".as_ref(),
+                "code".as_ref(),
+                "--data".as_ref(),
+                data,
+                "--village".as_ref(),
+                village.as_ref(),
+                "--device".as_ref(),
+                device.as_ref(),
+            ],
+        )?;
+        let code = out.stdout.trim().to_string();
+        if out.code != Some(0) || code.is_empty() {
+            bail!(
+                "loket device code exited with {:?}\nstdout: {}\nstderr: {}",
+                out.code,
+                out.stdout,
+                out.stderr
+            );
+        }
+        Ok(code)
+    }
+
     pub fn log_tail(&self, lines: usize) -> String {
         self.guard.log_tail(lines)
     }

@@ -119,6 +119,21 @@ async fn story(
         "village.sqlite is plain SQLite, not encrypted"
     );
 
+    // 0b. The laptop enrolls once with a one-time code the district admin issued
+    //     (`loket device code`), typed on the Settings screen; only then can it sync.
+    let code = server.enrollment_code(VILLAGE_CODE, DEVICE)?;
+    desk.click("#nav-settings").await?;
+    desk.wait_attr("#enroll-state", "data-enrolled", "no")
+        .await?;
+    desk.type_into("#enroll-code", &code.to_lowercase()).await?;
+    desk.click("#btn-enroll").await?;
+    desk.wait_attr("#enroll-status", "data-state", "ok")
+        .await
+        .context("enrolling with the code from `loket device code`")?;
+    desk.wait_attr("#enroll-state", "data-enrolled", "yes")
+        .await?;
+    desk.screenshot("desktop-00b-enrolled").await?;
+
     // 1. An impossible NIK (day 35) is refused and nothing is saved.
     desk.click("#nav-register").await?;
     fill_form(

@@ -10,6 +10,7 @@ use loket_sync::protocol::{AuditAck, AuditBatch, AuditVerifyResponse, DeviceRef,
 use serde::Deserialize;
 
 use super::Failure;
+use crate::auth::AuthenticatedDevice;
 use crate::store::AuditError;
 use crate::AppState;
 
@@ -21,9 +22,11 @@ pub(super) fn routes() -> Router<AppState> {
 
 async fn push(
     State(state): State<AppState>,
+    signed_by: AuthenticatedDevice,
     body: Result<Json<AuditBatch>, JsonRejection>,
 ) -> Result<Json<AuditAck>, Failure> {
     let Json(batch) = body.map_err(bad_body)?;
+    signed_by.require(&batch.device)?;
     if batch.entries.len() > MAX_AUDIT_BATCH {
         return Err(Failure(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -50,6 +53,7 @@ struct DeviceQuery {
 
 async fn verify(
     State(state): State<AppState>,
+    signed_by: AuthenticatedDevice,
     query: Result<Query<DeviceQuery>, QueryRejection>,
 ) -> Result<Json<AuditVerifyResponse>, Failure> {
     let Query(q) =
@@ -59,6 +63,7 @@ async fn verify(
         village_code: q.village_code,
         device_no: q.device_no,
     };
+    signed_by.require(&device)?;
     let check = state
         .store
         .lock()
