@@ -203,7 +203,19 @@ async fn a_code_enrolls_the_laptop_once_and_then_sync_works() {
     let answer = enroll(&s.url, &db, &typed, &d, 1).await.unwrap();
     assert_eq!(answer.device, d);
     assert!(!answer.replaced_key);
-    retry_now(&db);
+    // Not being enrolled was the laptop's problem, not the items': no attempt counted, no
+    // backoff, the reason shown; the first sync after enrolling sends them at once.
+    for item in open(&db).outbox_items().unwrap() {
+        assert_eq!(item.attempts, 0, "{item:?}");
+        assert!(item.next_retry_at.is_none(), "{item:?}");
+        assert!(
+            item.last_error
+                .as_deref()
+                .unwrap_or("")
+                .contains("belum terdaftar"),
+            "{item:?}"
+        );
+    }
     let r = sync(&s.url, &db, &d, Duration::zero()).await.unwrap();
     assert_eq!(r.sent, 2);
     assert_eq!(s.count(), 2);

@@ -542,6 +542,12 @@ impl VillageStore {
         outbox::requeue_interrupted(&mut self.conn, ids)
     }
 
+    /// The laptop itself was refused (not enrolled, revoked, clock wrong, certificate): the
+    /// items go back to `queued`, due at once and with no attempt counted, showing `message`.
+    pub fn hold_for_device(&mut self, ids: &[Uuid], message: &str) -> Result<usize, StoreError> {
+        outbox::hold_for_device(&self.conn, ids, message)
+    }
+
     /// A failed attempt that may work later: the item goes back to `queued` with the attempt
     /// counted, `message` (plain Bahasa Indonesia) as its last error, not before `next_retry_at`.
     pub fn schedule_retry(

@@ -246,6 +246,25 @@ pub(crate) fn requeue_interrupted(
     Ok(changed)
 }
 
+/// A request refused for a reason of the laptop, not of the item (not enrolled, revoked, clock
+/// wrong, certificate): back to `queued`, due at once, no attempt counted, the reason shown, so
+/// the first sync after the operator fixes it sends everything.
+pub(crate) fn hold_for_device(
+    conn: &Connection,
+    ids: &[Uuid],
+    message: &str,
+) -> Result<usize, StoreError> {
+    let mut changed = 0;
+    for id in ids {
+        changed += conn.execute(
+            "UPDATE outbox SET state = 'queued', next_retry_at = NULL, last_error = ?2
+             WHERE application_id = ?1 AND state IN ('queued', 'sending')",
+            params![id.to_string(), message],
+        )?;
+    }
+    Ok(changed)
+}
+
 /// A failed attempt that may work later: back to `queued`, not before `next_retry_at`.
 pub(crate) fn schedule_retry(
     conn: &Connection,

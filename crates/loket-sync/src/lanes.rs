@@ -74,6 +74,18 @@ impl SyncError {
         }
     }
 
+    /// Whether the laptop, not the item, was refused: the operator fixes it once (enroll, set
+    /// the clock) and every item goes, so items are not penalised with a backoff.
+    pub fn is_device_problem(&self) -> bool {
+        matches!(
+            self,
+            SyncError::NotEnrolled
+                | SyncError::Revoked
+                | SyncError::ClockWrong { .. }
+                | SyncError::CertificateProblem(_)
+        )
+    }
+
     /// The failure in plain Bahasa Indonesia, for an outbox item's "last error" and a lane's
     /// message: what happened and what will happen, without transport details.
     pub fn plain_message(&self) -> String {
@@ -461,8 +473,13 @@ impl Pass<'_, '_> {
                 }
                 Err(e) => {
                     let message = e.plain_message();
-                    for id in batch {
-                        self.retry(*id, &message, attempts)?;
+                    if e.is_device_problem() {
+                        // Nothing is wrong with the items: they go as soon as it is fixed.
+                        self.store.hold_for_device(batch, &message)?;
+                    } else {
+                        for id in batch {
+                            self.retry(*id, &message, attempts)?;
+                        }
                     }
                     if e.stops_pass() || e.is_retryable() {
                         return Err(e);
