@@ -1,6 +1,7 @@
 //! Taking an application: the catalogue as the form needs it, the live check, scan intake,
-//! the resident picker and saving. Every rule is in `loket-catalogue` / `loket-domain`; scans
-//! are processed by `loket-scan` and stored by `loket-store`.
+//! the resident picker, saving, and correcting an application the district returned. Every
+//! rule is in `loket-catalogue` / `loket-domain`; scans are processed by `loket-scan` and
+//! stored by `loket-store`.
 
 use base64::Engine;
 use chrono::Local;
@@ -335,8 +336,43 @@ pub fn submit_application(desk: State<'_, Desk>, form: ApplicationForm) -> Resul
     let mut store = lock(&desk)?;
     let lang = desk.lang(&store);
     let cat = active_catalogue(&store);
-    let service = service_of(&cat, &form.service, lang)?;
-    let check = run_check(service, &form);
+    let new = checked_application(&store, &cat, &form, lang)?;
+    let operator = store.operator_name();
+    let now = Local::now().fixed_offset();
+    let app = store.register(&desk.device(), &new, &operator, now, Uuid::now_v7())?;
+    Ok(views::application_view(&app, &cat, lang))
+}
+
+/// Saves the operator's correction of an application the district returned as its next
+/// revision (same tracking number) and queues it; the same checks as a new application apply,
+/// and an application that was not returned is refused unchanged.
+#[tauri::command]
+pub fn correct_application(
+    desk: State<'_, Desk>,
+    id: String,
+    form: ApplicationForm,
+) -> Result<ApplicationView> {
+    let id = parse_id(&id)?;
+    let mut store = lock(&desk)?;
+    let lang = desk.lang(&store);
+    let cat = active_catalogue(&store);
+    let new = checked_application(&store, &cat, &form, lang)?;
+    let operator = store.operator_name();
+    let now = Local::now().fixed_offset();
+    let app = store.correct(id, &new, &operator, now, Uuid::now_v7())?;
+    Ok(views::application_view(&app, &cat, lang))
+}
+
+/// The form checked as a whole and turned into what the store saves; a missing requirement or
+/// any error is a `validation` error carrying the whole check, so the form shows every problem.
+fn checked_application(
+    store: &VillageStore,
+    cat: &Catalogue,
+    form: &ApplicationForm,
+    lang: Lang,
+) -> Result<NewApplication> {
+    let service = service_of(cat, &form.service, lang)?;
+    let check = run_check(service, form);
     let (Some(applicant), true) = (check.applicant.value.clone(), check.can_submit()) else {
         let mut error = CommandError::new(
             "validation",
@@ -367,18 +403,107 @@ pub fn submit_application(desk: State<'_, Desk>, form: ApplicationForm) -> Resul
         });
     }
     provided.sort();
-    let new = NewApplication {
+    Ok(NewApplication {
         service: ServiceCode::parse(&service.code)
             .map_err(|e| CommandError::new("validation", e.to_string()))?,
         catalogue_version: cat.version().to_string(),
         applicant,
         fields: check.fields.values.clone(),
         provided,
+    })
+}
+
+fn parse_id(id: &str) -> Result<Uuid> {
+    Uuid::parse_str(id).map_err(|_| CommandError::new("not_found", "permohonan tidak ditemukan"))
+}
+
+/// A provided slot of a saved application, as the form holds it.
+#[derive(Debug, Serialize)]
+pub struct SlotFormView {
+    slot: String,
+    /// Page hashes, in order; empty for in-person checks.
+    pages: Vec<String>,
+    /// Bytes stored for all pages.
+    stored_bytes: u64,
+}
+
+/// A saved application in the register form's own shape, so a correction starts from what was
+/// sent (dates as `YYYY-MM-DD`; the form shows them day first).
+#[derive(Debug, Serialize)]
+pub struct StoredFormView {
+    id: String,
+    tracking_number: String,
+    revision: u32,
+    status: &'static str,
+    /// Why the district returned it, when it did.
+    reason: Option<String>,
+    service: String,
+    catalogue_version: String,
+    applicant: ApplicantForm,
+    fields: BTreeMap<String, String>,
+    provided: Vec<SlotFormView>,
+}
+
+/// Gives the register screen a saved application to correct, in the form's shape.
+#[tauri::command]
+pub fn application_form(desk: State<'_, Desk>, id: String) -> Result<StoredFormView> {
+    let store = lock(&desk)?;
+    let app = store.application(parse_id(&id)?)?;
+    let d = &app.data;
+    Ok(StoredFormView {
+        id: app.id.to_string(),
+        tracking_number: app.tracking_number.clone(),
+        revision: app.revision,
+        status: app.status.code(),
+        reason: app.reason.clone(),
+        service: app.service.code().to_string(),
+        catalogue_version: app.catalogue_version.clone(),
+        applicant: ApplicantForm {
+            nik: d.nik.to_string(),
+            full_name: d.full_name.clone(),
+            birth_place: d.birth_place.clone(),
+            birth_date: d.birth_date.to_string(),
+            sex: match d.sex {
+                loket_domain::Sex::Male => "male".into(),
+                loket_domain::Sex::Female => "female".into(),
+            },
+            address: d.address.clone(),
+            phone: d.phone.clone(),
+        },
+        fields: app.fields.clone(),
+        provided: app
+            .provided
+            .iter()
+            .map(|p| SlotFormView {
+                slot: p.slot.clone(),
+                pages: p.pages.iter().map(|s| s.sha256.clone()).collect(),
+                stored_bytes: p.pages.iter().map(|s| s.size).sum(),
+            })
+            .collect(),
+    })
+}
+
+/// A stored page's thumbnail as a data URL for the checklist (the page itself when it has no
+/// thumbnail of its own); empty when the laptop no longer holds the page.
+#[tauri::command]
+pub fn scan_thumbnail(desk: State<'_, Desk>, sha256: String) -> Result<String> {
+    let store = lock(&desk)?;
+    let thumb = store.scan_thumbnail(&sha256)?.filter(|t| !t.is_empty());
+    let bytes = match thumb {
+        Some(t) => Some(t),
+        None => store.scan_bytes(&sha256)?.filter(|b| !b.is_empty()),
     };
-    let operator = store.operator_name();
-    let now = Local::now().fixed_offset();
-    let app = store.register(&desk.device(), &new, &operator, now, Uuid::now_v7())?;
-    Ok(views::application_view(&app, &cat, lang))
+    Ok(bytes.map_or_else(String::new, |b| {
+        let media = if b.starts_with(b"\x89PNG") {
+            "image/png"
+        } else {
+            "image/jpeg"
+        };
+        format!(
+            "data:{media};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&b)
+        )
+    }))
 }
 
 /// An attached scan as the checklist shows it.

@@ -569,6 +569,7 @@ pub fn render_receipt(
         captured_at: app.captured_at.naive_local(),
         sla_working_days,
         expected_completion,
+        revision: app.revision,
     };
     let paper = paper.unwrap_or_default();
     let pdf = match paper {
@@ -759,7 +760,7 @@ pub async fn sync_now(
     automatic: Option<bool>,
 ) -> Result<SyncView> {
     let automatic = automatic.unwrap_or(false);
-    let (url, lang, key) = {
+    let (url, lang, key, operator) = {
         let store = if automatic {
             lock_passive(&desk)?
         } else {
@@ -769,6 +770,7 @@ pub async fn sync_now(
             desk.server_url(&store),
             desk.lang(&store),
             store.unlocked().key.clone(),
+            store.operator_name(),
         )
     };
     let Some(running) = crate::outbox::PassGuard::acquire() else {
@@ -808,10 +810,22 @@ pub async fn sync_now(
                 rng: &mut rng,
                 trigger,
             };
-            match loket_sync::sync_pass(&mut store, &client, &device, &mut env, &mut progress) {
+            let outcome = match loket_sync::sync_pass(
+                &mut store,
+                &client,
+                &device,
+                &mut env,
+                &mut progress,
+            ) {
                 (_, Some(stopped)) => Err(stopped),
                 (report, None) => Ok(report),
+            };
+            // Data minimisation: scans the district has held past its retention period go
+            // (audited); a failure here never hides the sync outcome.
+            if let Err(e) = store.purge_uploaded_scans(Local::now().fixed_offset(), &operator) {
+                eprintln!("purging held scans failed: {e}");
             }
+            outcome
         })();
         (outcome, lanes)
     })

@@ -7,6 +7,7 @@ mod apply;
 mod camera;
 mod commands;
 mod outbox;
+mod usb;
 mod views;
 
 use anyhow::Context;
@@ -201,6 +202,8 @@ fn main() {
             commands::session_state,
             commands::create_first_operator,
             commands::login,
+            usb::removable_drives,
+            usb::export_bundle,
             commands::village_name,
             commands::logout,
             commands::add_operator,
@@ -210,6 +213,9 @@ fn main() {
             apply::catalogue_view,
             apply::check_application,
             apply::submit_application,
+            apply::correct_application,
+            apply::application_form,
+            apply::scan_thumbnail,
             apply::attach_scan,
             apply::find_residents,
             apply::household,

@@ -36,6 +36,9 @@ impl From<loket_store::StoreError> for CommandError {
     fn from(e: loket_store::StoreError) -> Self {
         match e {
             loket_store::StoreError::NotFound => CommandError::new("not_found", e.to_string()),
+            loket_store::StoreError::Frozen { .. } | loket_store::StoreError::ServiceChanged => {
+                CommandError::new("frozen", e.to_string())
+            }
             other => CommandError::new("store", other.to_string()),
         }
     }
@@ -129,6 +132,8 @@ pub struct ApplicationView {
     reason: Option<String>,
     captured_at: String,
     document: Option<DocumentView>,
+    /// 0 for the original, n after the n-th correction.
+    revision: u32,
 }
 
 /// Builds a list row.
@@ -171,6 +176,7 @@ pub fn application_view(
                 doc_number: d.doc_number.clone(),
                 issued_on: d.issued_on.to_string(),
             }),
+        revision: a.revision,
     }
 }
 

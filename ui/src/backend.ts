@@ -97,7 +97,22 @@ export interface CheckView {
   nik_info: NikInfo | null;
 }
 
-export type AppStatus = 'queued' | 'received' | 'rejected' | 'issued';
+/** A mounted USB stick a bundle can be written to. */
+export interface Drive {
+  path: string;
+  label: string;
+}
+
+/** A bundle written for the trip to the district office. */
+export interface ExportView {
+  path: string;
+  applications: number;
+  pages: number;
+  audit_entries: number;
+  bytes: number;
+}
+
+export type AppStatus = 'queued' | 'received' | 'rejected' | 'issued' | 'returned';
 
 export type FieldKind = 'text' | 'date' | 'nik' | 'nomor_kk' | 'select' | 'number' | 'person_name' | 'phone' | 'email' | 'region_code';
 
@@ -219,6 +234,32 @@ export interface ApplicationView {
   reason: string | null;
   captured_at: string;
   document: null | { doc_number: string; issued_on: string };
+  /** 0 for the original, n after the n-th correction. */
+  revision: number;
+}
+
+/** A provided slot of a saved application: its page hashes (none for in-person checks). */
+export interface StoredSlot {
+  slot: string;
+  pages: string[];
+  stored_bytes: number;
+}
+
+/** A saved application in the register form's shape, to prefill a correction. */
+export interface StoredForm {
+  id: string;
+  tracking_number: string;
+  revision: number;
+  status: AppStatus;
+  /** Why the district returned it. */
+  reason: string | null;
+  service: string;
+  catalogue_version: string;
+  /** birth_date is YYYY-MM-DD. */
+  applicant: ApplicationForm;
+  /** Service fields as stored (dates YYYY-MM-DD). */
+  fields: Record<string, string>;
+  provided: StoredSlot[];
 }
 
 /** The list screen's search: text matches tracking number, NIK or name; the rest filter. */
@@ -346,10 +387,17 @@ export interface Backend {
   catalogue(): Promise<CatalogueView>;
   checkApplication(form: FullApplicationForm): Promise<ApplicationCheckView>;
   submitApplication(form: FullApplicationForm): Promise<ApplicationView>;
+  /** Saves a returned application's correction as its next revision. */
+  correctApplication(id: AppId, form: FullApplicationForm): Promise<ApplicationView>;
+  applicationForm(id: AppId): Promise<StoredForm>;
+  /** A stored page's thumbnail as a data URL ("" when the laptop no longer holds it). */
+  scanThumbnail(sha256: string): Promise<string>;
   attachScan(name: string, bytesBase64: string): Promise<ScanView>;
   findResidents(text: string): Promise<Resident[]>;
   household(nomorKk: string): Promise<Resident[]>;
   villageName(code: string): Promise<string | null>;
+  removableDrives(): Promise<Drive[]>;
+  exportBundle(target: string | null): Promise<ExportView>;
   listApplications(query?: ApplicationQuery): Promise<ApplicationView[]>;
   renderReceipt(id: AppId, paper?: ReceiptPaper): Promise<PdfPath>;
   renderDocument(id: AppId): Promise<PdfPath>;
@@ -440,6 +488,15 @@ export class TauriBackend implements Backend {
   submitApplication(form: FullApplicationForm): Promise<ApplicationView> {
     return call('submit_application', { form });
   }
+  correctApplication(id: AppId, form: FullApplicationForm): Promise<ApplicationView> {
+    return call('correct_application', { id: String(id), form });
+  }
+  applicationForm(id: AppId): Promise<StoredForm> {
+    return call('application_form', { id: String(id) });
+  }
+  scanThumbnail(sha256: string): Promise<string> {
+    return call('scan_thumbnail', { sha256 });
+  }
   attachScan(name: string, bytesBase64: string): Promise<ScanView> {
     return call('attach_scan', { name, bytesBase64 });
   }
@@ -451,6 +508,12 @@ export class TauriBackend implements Backend {
   }
   villageName(code: string): Promise<string | null> {
     return call('village_name', { code });
+  }
+  removableDrives(): Promise<Drive[]> {
+    return call('removable_drives');
+  }
+  exportBundle(target: string | null): Promise<ExportView> {
+    return call('export_bundle', { target });
   }
   listApplications(query: ApplicationQuery = {}): Promise<ApplicationView[]> {
     return call('list_applications', { query });
@@ -534,6 +597,15 @@ export class UnavailableBackend implements Backend {
   submitApplication(): Promise<ApplicationView> {
     return this.fail();
   }
+  correctApplication(): Promise<ApplicationView> {
+    return this.fail();
+  }
+  applicationForm(): Promise<StoredForm> {
+    return this.fail();
+  }
+  scanThumbnail(): Promise<string> {
+    return this.fail();
+  }
   attachScan(): Promise<ScanView> {
     return this.fail();
   }
@@ -544,6 +616,12 @@ export class UnavailableBackend implements Backend {
     return this.fail();
   }
   villageName(): Promise<string | null> {
+    return this.fail();
+  }
+  removableDrives(): Promise<Drive[]> {
+    return this.fail();
+  }
+  exportBundle(): Promise<ExportView> {
     return this.fail();
   }
   listApplications(): Promise<ApplicationView[]> {

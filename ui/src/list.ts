@@ -6,6 +6,7 @@ import { backend, reportError } from './app';
 import { byId, formatTimestamp, h, isoToDisplayDate, parseDisplayDate, setChildren } from './dom';
 import { t, type MsgKey } from './i18n';
 import { clearVerifyResult, renderVerifyBusy, renderVerifyResult } from './verifyResult';
+import { openCorrection } from './register';
 
 interface ListState {
   apps: ApplicationView[] | null;
@@ -39,10 +40,11 @@ const state: ListState = {
 };
 let loadSeq = 0;
 
-const STATUS_ORDER: AppStatus[] = ['queued', 'received', 'rejected', 'issued'];
+const STATUS_ORDER: AppStatus[] = ['queued', 'received', 'returned', 'rejected', 'issued'];
 const STATUS_KEYS: Record<AppStatus, MsgKey> = {
   queued: 'statusQueued',
   received: 'statusReceived',
+  returned: 'statusReturned',
   rejected: 'statusRejected',
   issued: 'statusIssued',
 };
@@ -181,7 +183,7 @@ function showSummary(): void {
   const el = byId('outbox-summary');
   if (!el) return;
   const apps = state.apps ?? [];
-  const counts: Record<AppStatus, number> = { queued: 0, received: 0, rejected: 0, issued: 0 };
+  const counts: Record<AppStatus, number> = { queued: 0, received: 0, returned: 0, rejected: 0, issued: 0 };
   for (const a of apps) if (a.status in counts) counts[a.status]++;
   setChildren(
     el,
@@ -222,8 +224,8 @@ function renderRow(a: ApplicationView): HTMLElement {
   const doc = a.status === 'issued' && a.document ? a.document : null;
   return h(
     'tr',
-    { 'data-id': String(a.id), 'data-tracking': a.tracking_number, 'data-status': a.status },
-    h('td', { class: 'mono tracking' }, a.tracking_number),
+    { 'data-id': String(a.id), 'data-tracking': a.tracking_number, 'data-status': a.status, 'data-revision': a.revision },
+    h('td', { class: 'mono tracking' }, a.tracking_number, a.revision > 0 && h('div', { class: 'muted revision' }, t('revisionN', { n: a.revision }))),
     h('td', { class: 'name' }, a.full_name),
     h('td', { class: 'mono' }, a.nik),
     h('td', { class: 'nowrap' }, a.service_label),
@@ -233,6 +235,7 @@ function renderRow(a: ApplicationView): HTMLElement {
       null,
       h('span', { class: 'status', 'data-status': a.status }, a.status_label),
       a.status === 'rejected' && a.reason && h('div', { class: 'reason' }, t('reasonLabel', { reason: a.reason })),
+      a.status === 'returned' && a.reason && h('div', { class: 'reason returned-reason' }, t('returnedReasonLabel', { reason: a.reason })),
     ),
     h(
       'td',
@@ -247,9 +250,23 @@ function renderRow(a: ApplicationView): HTMLElement {
               h('button', { type: 'button', class: 'btn btn-small btn-verify', onclick: (ev: Event) => void verifyDocument(a, ev.currentTarget as HTMLButtonElement) }, t('btnVerify')),
             ),
           ]
-        : h('span', { class: 'muted' }, '—'),
+        : a.status === 'returned'
+          ? h(
+              'div',
+              { class: 'row-actions' },
+              h('button', { type: 'button', class: 'btn btn-small btn-primary btn-correct', onclick: (ev: Event) => void correct(a, ev.currentTarget as HTMLButtonElement) }, t('btnCorrect')),
+            )
+          : h('span', { class: 'muted' }, '—'),
     ),
   );
+}
+
+/** "Perbaiki": opens the register screen on the returned application, prefilled. */
+async function correct(a: ApplicationView, btn: HTMLButtonElement | null): Promise<void> {
+  await withButton(btn, async () => {
+    await openCorrection(String(a.id));
+    byId<HTMLButtonElement>('nav-register')?.click();
+  });
 }
 
 // ---------------------------------------------------------------------------

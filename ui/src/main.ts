@@ -7,7 +7,7 @@ import { getLang, setLang, t, type Lang, type MsgKey } from './i18n';
 import { focusRegister, invalidateCatalogue, renderRegisterScreen } from './register';
 import { refreshList, renderListScreen } from './list';
 import { focusVerify, renderVerifyScreen } from './verify';
-import { renderSettingsScreen } from './settings';
+import { loadDrives, renderSettingsScreen } from './settings';
 import { renderFirstRun, renderLogin } from './session';
 import type { SessionInfo } from './backend';
 
@@ -140,6 +140,7 @@ function showScreen(screen: Screen, opts: { focus?: boolean; refresh?: boolean }
     }
   }
   if (screen === 'list' && refresh) void refreshList();
+  if (screen === 'settings' && refresh) void loadDrives();
   if (!focus) return;
   if (screen === 'register') focusRegister();
   else if (screen === 'verify') focusVerify();

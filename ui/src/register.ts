@@ -1,5 +1,6 @@
 // Screen: a new application for any catalogue service — applicant, service fields, the
-// requirement checklist with scans — and its receipt.
+// requirement checklist with scans — and its receipt. The same form corrects an application the
+// district returned (`openCorrection`): prefilled, service locked, saved as the next revision.
 
 import {
   FORM_FIELDS,
@@ -51,6 +52,17 @@ interface RegisterState {
   nikInfo: NikInfo | null;
   receipt: ApplicationView | null;
   receiptPdf: string | null;
+  /** Set while correcting an application the district returned. */
+  correction: Correction | null;
+}
+
+/** The returned application being corrected. */
+interface Correction {
+  id: string;
+  tracking: string;
+  reason: string;
+  /** The revision the correction will become. */
+  nextRevision: number;
 }
 
 function emptyValues(): Record<FormField, string> {
@@ -71,6 +83,7 @@ const state: RegisterState = {
   nikInfo: null,
   receipt: null,
   receiptPdf: null,
+  correction: null,
 };
 
 const touched = new Set<FormField>();
@@ -213,6 +226,8 @@ function renderServicePicker(): HTMLElement {
       {
         id: 'f-service',
         'aria-keyshortcuts': 'Alt+L',
+        // A correction keeps its service; another service is a new application.
+        disabled: state.correction !== null,
         value: state.service,
         onchange: (ev: Event) => changeService((ev.target as HTMLSelectElement).value),
       },
@@ -495,6 +510,7 @@ function renderForm(hidden: boolean): HTMLElement {
       autocomplete: 'off',
       hidden,
       'data-service': state.service,
+      'data-correction': state.correction?.id ?? null,
       onsubmit: (ev: Event) => {
         ev.preventDefault();
         void save();
@@ -504,6 +520,7 @@ function renderForm(hidden: boolean): HTMLElement {
       'div',
       { class: 'panel form-panel' },
       h('div', { class: 'panel-head' }, h('h2', { id: 'register-heading' }, t('registerTitle'))),
+      state.correction && renderCorrectionBanner(state.correction),
       renderServicePicker(),
       h('p', { class: 'muted intro' }, t('registerIntro')),
       h('h3', { class: 'form-section' }, t('sectionApplicant')),
@@ -521,7 +538,7 @@ function renderForm(hidden: boolean): HTMLElement {
         { class: 'form-actions' },
         h('div', { id: 'form-msg', class: 'form-msg', role: 'alert', hidden: true }),
         h('div', { id: 'missing-summary', class: 'missing-summary', 'aria-live': 'polite' }),
-        h('button', { type: 'submit', id: 'btn-save', class: 'btn btn-primary btn-large', 'aria-keyshortcuts': 'Control+Enter' }, t('btnSave')),
+        h('button', { type: 'submit', id: 'btn-save', class: 'btn btn-primary btn-large', 'aria-keyshortcuts': 'Control+Enter' }, saveLabel()),
       ),
     ),
     h(
@@ -551,6 +568,75 @@ function renderForm(hidden: boolean): HTMLElement {
   return form;
 }
 
+function saveLabel(): string {
+  return state.correction ? t('btnSaveCorrection') : t('btnSave');
+}
+
+function renderCorrectionBanner(c: Correction): HTMLElement {
+  return h(
+    'div',
+    { id: 'correction-banner', class: 'banner banner-warning correction-banner', role: 'status', 'data-id': c.id },
+    h('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '✎'),
+    h(
+      'div',
+      { class: 'banner-text' },
+      h('strong', null, t('correctionBanner', { tracking: c.tracking, reason: c.reason })),
+      h('div', { class: 'muted' }, t('correctionHint', { revision: c.nextRevision })),
+    ),
+    h('button', { type: 'button', id: 'btn-cancel-correction', class: 'btn btn-small btn-ghost', onclick: () => newApplication() }, t('btnCancelCorrection')),
+  );
+}
+
+/**
+ * Opens the form on an application the district returned for correction: service (locked),
+ * applicant, fields and scans as they were sent, and the reason on top. Saving sends it as the
+ * next revision under the same tracking number.
+ */
+export async function openCorrection(id: string): Promise<void> {
+  if (!state.catalogue) state.catalogue = await backend.catalogue();
+  const stored = await backend.applicationForm(id);
+  const service = state.catalogue.services.find((x) => x.code === stored.service) ?? null;
+  const scans = new Map<string, AttachedScan>();
+  const checks = new Set<string>();
+  for (const p of stored.provided) {
+    if (p.pages.length === 0) {
+      checks.add(p.slot);
+      continue;
+    }
+    const thumbnail = await backend.scanThumbnail(p.pages[0] ?? '');
+    scans.set(p.slot, {
+      pages: p.pages,
+      name: t('scanPrevious'),
+      thumbnail,
+      storedBytes: p.stored_bytes,
+      originalBytes: p.stored_bytes,
+    });
+  }
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(stored.fields)) {
+    const kind = service?.fields.find((f) => f.id === key)?.kind;
+    fields[key] = kind === 'date' ? isoToDisplayDate(value) : value;
+  }
+  newApplication();
+  state.service = stored.service;
+  state.values = { ...stored.applicant, birth_date: isoToDisplayDate(stored.applicant.birth_date) };
+  state.fields = fields;
+  state.scans = scans;
+  state.checks = checks;
+  state.correction = {
+    id: stored.id,
+    tracking: stored.tracking_number,
+    reason: stored.reason ?? '—',
+    nextRevision: stored.revision + 1,
+  };
+  for (const f of FORM_FIELDS) touched.add(f);
+  for (const key of Object.keys(fields)) touchedService.add(key);
+  const section = byId('screen-register');
+  if (section) section.replaceWith(renderRegisterScreen());
+  void checkNik();
+  scheduleCheck();
+}
+
 function renderReceipt(app: ApplicationView): HTMLElement {
   const pathEl = h('p', { id: 'receipt-pdf-path', class: 'pdf-path', hidden: !state.receiptPdf }, state.receiptPdf ? t('pdfPath', { path: state.receiptPdf }) : '');
   if (state.receiptPdf) pathEl.dataset.path = state.receiptPdf;
@@ -574,6 +660,7 @@ function renderReceipt(app: ApplicationView): HTMLElement {
       h('dd', { id: 'receipt-nik', class: 'mono' }, app.nik),
       h('dt', null, t('receiptService')),
       h('dd', { id: 'receipt-service' }, app.service_label),
+      app.revision > 0 && [h('dt', null, t('receiptRevision')), h('dd', { id: 'receipt-revision', 'data-revision': app.revision }, String(app.revision))],
       app.details.map(([label, value]) => [h('dt', null, label), h('dd', null, value)]),
       h('dt', null, t('receiptDocuments')),
       h(
@@ -1103,7 +1190,9 @@ async function save(): Promise<void> {
   state.formMessage = null;
   showFormMessage();
   try {
-    const app = await backend.submitApplication(fullForm());
+    const correction = state.correction;
+    const app = correction ? await backend.correctApplication(correction.id, fullForm()) : await backend.submitApplication(fullForm());
+    state.correction = null;
     state.receipt = app;
     state.receiptPdf = null;
     setFindings([]);
@@ -1133,7 +1222,7 @@ async function save(): Promise<void> {
     saving = false;
     if (btn) {
       btn.disabled = false;
-      btn.textContent = t('btnSave');
+      btn.textContent = saveLabel();
     }
   }
 }
@@ -1208,6 +1297,7 @@ function newApplication(): void {
   state.nikInfo = null;
   state.receipt = null;
   state.receiptPdf = null;
+  state.correction = null;
   touched.clear();
   lastCheckedKey = '';
   checkSeq++;

@@ -2,6 +2,7 @@
 
 import type { Lang } from './i18n';
 import { backend, ctx, reportError } from './app';
+import { toAppError } from './backend';
 import { byId, formatTimestamp, h } from './dom';
 import { t, type MsgKey } from './i18n';
 
@@ -109,6 +110,33 @@ export function renderSettingsScreen(onSaved: OnSaved): HTMLElement {
         'form',
         {
           class: 'panel',
+          id: 'usb-form',
+          novalidate: true,
+          onsubmit: (ev: Event) => {
+            ev.preventDefault();
+            void exportToUsb();
+          },
+        },
+        h('div', { class: 'panel-head' }, h('h2', null, t('usbTitle'))),
+        h('p', { class: 'muted' }, t('usbHint')),
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: 'usb-target' }, t('usbTarget')),
+          h('select', { id: 'usb-target' }, h('option', { value: '' }, t('usbTargetDataDir'))),
+        ),
+        h(
+          'div',
+          { class: 'form-actions' },
+          h('span', { id: 'export-status', class: 'settings-status', role: 'status', hidden: true }),
+          h('button', { type: 'button', id: 'btn-usb-refresh', class: 'btn', onclick: () => void loadDrives() }, t('usbRefresh')),
+          h('button', { type: 'submit', id: 'btn-export', class: 'btn btn-primary' }, t('usbExport')),
+        ),
+      ),
+      h(
+        'form',
+        {
+          class: 'panel',
           id: 'add-operator-form',
           novalidate: true,
           onsubmit: (ev: Event) => {
@@ -130,6 +158,41 @@ export function renderSettingsScreen(onSaved: OnSaved): HTMLElement {
       ),
     ),
   );
+}
+
+/** Fills the drive list with the mounted USB sticks (the data folder stays the fallback). */
+export async function loadDrives(): Promise<void> {
+  const select = byId<HTMLSelectElement>('usb-target');
+  if (!select) return;
+  try {
+    const drives = await backend.removableDrives();
+    select.replaceChildren(h('option', { value: '' }, t('usbTargetDataDir')), ...drives.map((d) => h('option', { value: d.path }, `${d.label} (${d.path})`)));
+    const first = drives[0];
+    if (first) select.value = first.path;
+  } catch (e) {
+    reportError(e);
+  }
+}
+
+async function exportToUsb(): Promise<void> {
+  const [select, btn, status] = [byId<HTMLSelectElement>('usb-target'), byId<HTMLButtonElement>('btn-export'), byId('export-status')];
+  if (!status) return;
+  if (btn) btn.disabled = true;
+  status.hidden = true;
+  try {
+    const r = await backend.exportBundle(select?.value || null);
+    status.textContent = t('usbDone', { apps: r.applications, pages: r.pages, audit: r.audit_entries, path: r.path });
+    status.dataset.state = 'ok';
+    status.dataset.path = r.path;
+    status.className = 'settings-status ok';
+  } catch (e) {
+    status.textContent = toAppError(e).message;
+    status.dataset.state = 'error';
+    status.className = 'settings-status error';
+  } finally {
+    status.hidden = false;
+    if (btn && btn.isConnected) btn.disabled = false;
+  }
 }
 
 async function addOperator(): Promise<void> {

@@ -24,6 +24,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/review/applications/{id}", get(detail))
         .route("/review/applications/{id}/approve", post(approve))
         .route("/review/applications/{id}/reject", post(reject))
+        .route(
+            "/review/applications/{id}/return",
+            post(return_for_correction),
+        )
         .route("/review/scans/{sha256}", get(scans::scan))
         .route("/review/devices", get(devices::list))
         .route("/review/devices/code", post(devices::new_code))
@@ -60,12 +64,13 @@ table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:9px 10px
 th{background:#eef2f5;font-weight:600}
 .status{display:inline-block;padding:3px 10px;border-radius:12px;font-size:12px;font-weight:600}
 .status[data-status=received]{background:#fff4d6;color:#7a5400}.status[data-status=issued]{background:#dcf5e3;color:#11632f}
-.status[data-status=rejected]{background:#fde2e1;color:#8e1b16}
+.status[data-status=rejected]{background:#fde2e1;color:#8e1b16}.status[data-status=returned]{background:#e4e9fb;color:#2a3f8f}
 a{color:#0b4f6c}.tabs a{margin-right:14px}.tabs a.on{font-weight:700;text-decoration:none;color:#1d2733}
 dl{display:grid;grid-template-columns:200px 1fr;gap:8px 16px;margin:0}dt{color:#5b6773}dd{margin:0;font-weight:600}
 .actions{display:flex;gap:24px;flex-wrap:wrap}.actions form{flex:1;min-width:280px}
 button{font:inherit;padding:10px 18px;border-radius:6px;border:0;cursor:pointer}
-.approve{background:#11632f;color:#fff}.reject{background:#b3261e;color:#fff}
+.approve{background:#11632f;color:#fff}.reject{background:#b3261e;color:#fff}.return{background:#2a3f8f;color:#fff}
+.revisions{margin:0;padding-left:18px}.revisions>li{margin-bottom:10px}.changes{margin:4px 0 0;padding-left:18px;font-size:13px}
 textarea{width:100%;min-height:70px;font:inherit;padding:8px;border:1px solid #b9c3cc;border-radius:6px;margin-bottom:8px}
 .banner{padding:12px 16px;border-radius:6px;margin-bottom:16px}.banner.error{background:#fde2e1;color:#8e1b16}.banner.ok{background:#dcf5e3;color:#11632f}
 .warn{color:#7a5400;font-size:13px}.muted{color:#5b6773;font-size:13px}
@@ -145,7 +150,7 @@ async fn queue(
         rows.push_str("<tr><td colspan=\"7\" class=\"muted\">Belum ada permohonan.</td></tr>");
     }
     let body = format!(
-        "<div class=\"card\"><h2>Antrian permohonan</h2><p class=\"tabs\">{} {} {} {}</p>\
+        "<div class=\"card\"><h2>Antrian permohonan</h2><p class=\"tabs\">{} {} {} {} {}</p>\
          <p class=\"muted\"><a id=\"link-devices\" href=\"/review/devices\">Perangkat desa terdaftar dan kode pendaftaran</a></p>\
          <table id=\"queue\"><thead><tr><th>Nomor registrasi</th><th>Nama</th><th>NIK</th><th>Layanan</th>\
          <th>Desa/Kelurahan</th><th>Diterima</th><th>Status</th></tr></thead><tbody>{rows}</tbody></table></div>",
@@ -153,6 +158,7 @@ async fn queue(
         tab(Some("received"), "Perlu diperiksa"),
         tab(Some("issued"), "Terbit"),
         tab(Some("rejected"), "Ditolak"),
+        tab(Some("returned"), "Dikembalikan"),
     );
     Ok(Html(page("Antrian", &state.key.district_name, &body)))
 }
@@ -270,13 +276,23 @@ fn render_detail(
                  <form method=\"post\" action=\"/review/applications/{id}/reject\"><h3>Tolak</h3>\
                  <label for=\"reason\">Alasan penolakan (dibaca oleh pemohon)</label>\
                  <textarea id=\"reason\" name=\"reason\" maxlength=\"500\" required></textarea>\
-                 <button id=\"btn-reject\" class=\"reject\" type=\"submit\">Tolak permohonan</button></form></div>",
+                 <button id=\"btn-reject\" class=\"reject\" type=\"submit\">Tolak permohonan</button></form>\
+                 <form method=\"post\" action=\"/review/applications/{id}/return\"><h3>Kembalikan untuk perbaikan</h3>\
+                 <label for=\"return-reason\">Apa yang harus diperbaiki desa (dibaca operator desa)</label>\
+                 <textarea id=\"return-reason\" name=\"reason\" maxlength=\"500\" required></textarea>\
+                 <button id=\"btn-return\" class=\"return\" type=\"submit\">Kembalikan untuk perbaikan</button></form></div>",
                 kid = state.key.key_id(),
             ));
         }
         ApplicationStatus::Rejected => decision.push_str(&format!(
             "<p>Alasan penolakan: <strong id=\"reject-reason\">{}</strong></p>",
             esc(app.reason.as_deref().unwrap_or(""))
+        )),
+        ApplicationStatus::Returned => decision.push_str(&format!(
+            "<p>Dikembalikan ke desa untuk perbaikan: <strong id=\"returned-reason\">{}</strong></p>\
+             <p class=\"muted\">Menunggu revisi {} dari desa; permohonan kembali ke antrian saat revisi diterima.</p>",
+            esc(app.reason.as_deref().unwrap_or("")),
+            app.revision + 1
         )),
         ApplicationStatus::Issued => {
             let n = app.doc_number.clone().unwrap_or_default();
@@ -294,10 +310,19 @@ fn render_detail(
             )
         })
         .unwrap_or_default();
+    let revision = if app.revision > 0 {
+        format!(
+            " <span id=\"revision\" class=\"muted\" data-revision=\"{n}\">Revisi {n}</span>",
+            n = app.revision
+        )
+    } else {
+        String::new()
+    };
+    let history = revision_history(state, &app);
     let body = format!(
         "<p><a href=\"/review\">← Kembali ke antrian</a></p>{banner}\
-         <div class=\"card\"><h2>Permohonan {t} <span id=\"status\" data-status=\"{code}\">{badge}</span></h2><dl>{dl}</dl></div>\
-         <div class=\"card\">{decision}</div>",
+         <div class=\"card\"><h2>Permohonan {t}{revision} <span id=\"status\" data-status=\"{code}\">{badge}</span></h2><dl>{dl}</dl></div>\
+         <div class=\"card\">{decision}</div>{history}",
         t = esc(&app.tracking_number),
         code = app.status.code(),
         badge = status_badge(app.status),
@@ -309,11 +334,73 @@ fn render_detail(
         .into_response()
 }
 
+/// The "Riwayat revisi" card: every version the village sent, when it arrived, why it was
+/// returned and what the next one changed. Empty while there is nothing but the original.
+fn revision_history(state: &AppState, app: &ReceivedApplication) -> String {
+    let revisions = match state.store.lock().map(|s| s.revisions(app.id)) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            tracing::error!("revisions of {}: {e}", app.id);
+            return String::new();
+        }
+        Err(e) => {
+            tracing::error!("revisions of {}: {e}", app.id);
+            return String::new();
+        }
+    };
+    if revisions.len() < 2 && revisions.iter().all(|r| r.returned.is_none()) {
+        return String::new();
+    }
+    let mut items = String::new();
+    for (i, r) in revisions.iter().enumerate() {
+        let title = if r.revision == 0 {
+            "Permohonan asli".to_string()
+        } else {
+            format!("Revisi {}", r.revision)
+        };
+        items.push_str(&format!(
+            "<li data-revision=\"{n}\"><strong>{title}</strong> · diterima {at}",
+            n = r.revision,
+            at = esc(&r.received_at.format("%d-%m-%Y %H:%M UTC").to_string()),
+        ));
+        if let Some(previous) = i.checked_sub(1).and_then(|p| revisions.get(p)) {
+            let changes = crate::store::revision_changes(&app.service, previous, r);
+            if changes.is_empty() {
+                items.push_str("<div class=\"muted\">Tidak ada isian yang berubah.</div>");
+            } else {
+                items.push_str("<ul class=\"changes\">");
+                for c in changes {
+                    items.push_str(&format!(
+                        "<li>{}: {} → {}</li>",
+                        esc(&c.what),
+                        esc(&c.old),
+                        esc(&c.new)
+                    ));
+                }
+                items.push_str("</ul>");
+            }
+        }
+        if let Some((at, reason)) = &r.returned {
+            items.push_str(&format!(
+                "<div class=\"warn\">Dikembalikan {}: {}</div>",
+                esc(&at.format("%d-%m-%Y %H:%M UTC").to_string()),
+                esc(reason)
+            ));
+        }
+        items.push_str("</li>");
+    }
+    format!(
+        "<div class=\"card\"><h3>Riwayat revisi</h3><ol id=\"revisions\" class=\"revisions\">{items}</ol></div>"
+    )
+}
+
 fn decision_failure(state: &AppState, id: &str, e: DecisionError) -> Response {
     let code = match e {
         DecisionError::NotFound => return not_found(),
         DecisionError::AlreadyDecided(_) => StatusCode::CONFLICT,
-        DecisionError::ReasonRequired => StatusCode::UNPROCESSABLE_ENTITY,
+        DecisionError::ReasonRequired | DecisionError::ReturnReasonRequired => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         DecisionError::Render(_) | DecisionError::Sqlite(_) => {
             tracing::error!("decision failed: {e}");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -354,6 +441,27 @@ async fn reject(
     let now = (state.clock)();
     let result = match state.store.lock() {
         Ok(mut s) => s.reject(uuid, &form.reason, now),
+        Err(e) => return internal(&e.to_string()),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/review/applications/{id}")).into_response(),
+        Err(e) => decision_failure(&state, &id, e),
+    }
+}
+
+/// `POST /review/applications/{id}/return`: sends the application back to its village with
+/// what to correct.
+async fn return_for_correction(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(form): Form<RejectForm>,
+) -> Response {
+    let Ok(uuid) = Uuid::parse_str(&id) else {
+        return not_found();
+    };
+    let now = (state.clock)();
+    let result = match state.store.lock() {
+        Ok(mut s) => s.return_for_correction(uuid, &form.reason, now),
         Err(e) => return internal(&e.to_string()),
     };
     match result {

@@ -7,7 +7,7 @@ use loket_domain::{Applicant, ApplicationStatus, Lang, ProvidedDocument, Service
 use loket_print::DocumentData;
 use loket_qr::{DocType, DocumentClaims, IssuingKey};
 use loket_sync::protocol::{
-    ApplicationEnvelope, DeviceRef, DocumentRef, StatusUpdate, SubmitOutcome, SubmitResult,
+    ApplicationEnvelope, DeviceRef, DocumentRef, StatusUpdate, SubmitResult,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
@@ -26,6 +26,8 @@ pub use devices::{
     DeviceAuth, DeviceError, DeviceRecord, EnrollError, Enrolled, IssuedCode, PendingCode,
     Revocation, ENROLLMENT_CODE_TTL_HOURS,
 };
+mod revisions;
+pub use revisions::{revision_changes, ApplicationRevision, RevisionChange};
 
 /// Why a reviewer's action was refused; each variant is a clear message for the reviewer.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +41,9 @@ pub enum DecisionError {
     /// A rejection must say why, for the resident.
     #[error("alasan penolakan wajib diisi (paling banyak 500 huruf)")]
     ReasonRequired,
+    /// A return for correction must say what to correct, for the village operator.
+    #[error("alasan pengembalian wajib diisi (paling banyak 500 huruf)")]
+    ReturnReasonRequired,
     /// Rendering the PDF failed.
     #[error("dokumen tidak dapat dibuat: {0}")]
     Render(String),
@@ -76,10 +81,14 @@ pub struct ReceivedApplication {
     pub received_at: DateTime<Utc>,
     /// Current status.
     pub status: ApplicationStatus,
-    /// Rejection reason.
+    /// Rejection reason, or what to correct while returned.
     pub reason: Option<String>,
     /// Issued document number.
     pub doc_number: Option<String>,
+    /// The revision held now: 0 for the original, n after the n-th correction.
+    pub revision: u32,
+    /// The village's id of the current revision (revisions ≥ 1).
+    pub revision_id: Option<Uuid>,
 }
 
 /// The back office's SQLite store.
@@ -171,6 +180,8 @@ const MIGRATIONS: &[&str] = &[
 ",
     // 5: enrollment codes, enrolled devices and their log (store/devices.rs).
     devices::MIGRATION,
+    // 6: revisions after a return for correction, and their history (store/revisions.rs).
+    revisions::MIGRATION,
 ];
 
 fn hex(bytes: &[u8]) -> String {
@@ -201,8 +212,10 @@ impl BackofficeStore {
         Ok(BackofficeStore { conn })
     }
 
-    /// Stores a batch exactly once per id, in one transaction. A repeat with the same content
-    /// gets the same answer; a repeat with different content is a conflict and changes nothing.
+    /// Stores a batch exactly once per id and revision, in one transaction. A repeat with the
+    /// same content gets the same answer; a repeat with different content is a conflict and
+    /// changes nothing; a correction is accepted only as the next revision of a returned
+    /// application (`store/revisions.rs`).
     pub fn submit(
         &mut self,
         device: &DeviceRef,
@@ -214,57 +227,7 @@ impl BackofficeStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut results = Vec::with_capacity(apps.len());
         for env in apps {
-            let hash = content_hash(env);
-            let existing: Option<(String, String, String)> = tx
-                .query_row(
-                    "SELECT content_sha256, status, received_at FROM applications WHERE id = ?1",
-                    [env.id.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let result = match existing {
-                Some((stored_hash, status, received_at)) => SubmitResult {
-                    id: env.id,
-                    outcome: if stored_hash == hash {
-                        SubmitOutcome::AlreadyStored
-                    } else {
-                        SubmitOutcome::Conflict
-                    },
-                    status: ApplicationStatus::from_code(&status)
-                        .unwrap_or(ApplicationStatus::Received),
-                    received_at: received_at.parse().unwrap_or(now),
-                },
-                None => {
-                    tx.execute(
-                        "INSERT INTO applications(id, village_code, device_no, tracking_number,
-                            service, data, operator, captured_at, content_sha256, received_at, status,
-                            catalogue_version, fields, provided)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'received', ?11, ?12, ?13)",
-                        params![
-                            env.id.to_string(),
-                            device.village_code,
-                            device.device_no,
-                            env.tracking_number,
-                            env.service.code(),
-                            serde_json::to_string(&env.data).expect("form serialises"),
-                            env.operator,
-                            env.captured_at.to_rfc3339(),
-                            hash,
-                            now.to_rfc3339(),
-                            env.catalogue_version,
-                            serde_json::to_string(&env.fields).expect("fields serialise"),
-                            serde_json::to_string(&env.provided).expect("documents serialise"),
-                        ],
-                    )?;
-                    SubmitResult {
-                        id: env.id,
-                        outcome: SubmitOutcome::Stored,
-                        status: ApplicationStatus::Received,
-                        received_at: now,
-                    }
-                }
-            };
-            results.push(result);
+            results.push(revisions::submit_one(&tx, device, env, now)?);
         }
         tx.commit()?;
         Ok(results)
@@ -492,7 +455,7 @@ fn under_review(
 
 const SELECT: &str = "SELECT id, village_code, device_no, tracking_number, data, operator,
     captured_at, received_at, status, reason, doc_number, service, catalogue_version, fields,
-    provided FROM applications";
+    provided, revision, revision_id FROM applications";
 
 fn row_to_app(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReceivedApplication> {
     let id: String = r.get(0)?;
@@ -516,5 +479,10 @@ fn row_to_app(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReceivedApplication> {
             .ok_or_else(|| to_sql_err(8, BadCode(status)))?,
         reason: r.get(9)?,
         doc_number: r.get(10)?,
+        revision: r.get(15)?,
+        revision_id: r
+            .get::<_, Option<String>>(16)?
+            .map(|s| Uuid::parse_str(&s).map_err(|e| to_sql_err(16, e)))
+            .transpose()?,
     })
 }

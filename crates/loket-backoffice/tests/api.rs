@@ -92,6 +92,8 @@ fn envelope(n: u128, name: &str) -> ApplicationEnvelope {
         catalogue_version: "2026.11.1".into(),
         fields: [("nomor_kk".to_string(), "7315011203150007".to_string())].into(),
         provided: vec![],
+        revision: 0,
+        revision_id: None,
     }
 }
 

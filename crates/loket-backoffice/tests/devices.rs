@@ -367,6 +367,8 @@ async fn unsigned_and_tampered_requests_are_refused_and_change_nothing() {
                 catalogue_version: app.catalogue_version.clone(),
                 fields: app.fields.clone(),
                 provided: app.provided.clone(),
+                revision: app.revision,
+                revision_id: app.revision_id,
             }],
         })
         .unwrap()

@@ -83,6 +83,8 @@ fn envelope(a: &loket_store::StoredApplication) -> ApplicationEnvelope {
         catalogue_version: a.catalogue_version.clone(),
         fields: a.fields.clone(),
         provided: a.provided.clone(),
+        revision: a.revision,
+        revision_id: a.revision_id,
     }
 }
 

@@ -76,6 +76,8 @@ pub fn seed_backoffice(
                 slot: "perekaman_biometrik".into(),
                 pages: vec![],
             }],
+            revision: 0,
+            revision_id: None,
         });
     }
     store.submit(&device, &envelopes, now)?;

@@ -117,6 +117,9 @@ pub enum ApplicationStatus {
     Rejected,
     /// Approved and the signed document exists.
     Issued,
+    /// A reviewer sent it back with a reason; the village corrects it and resends it as the
+    /// next revision.
+    Returned,
 }
 
 impl ApplicationStatus {
@@ -127,14 +130,21 @@ impl ApplicationStatus {
             ApplicationStatus::Received => "received",
             ApplicationStatus::Rejected => "rejected",
             ApplicationStatus::Issued => "issued",
+            ApplicationStatus::Returned => "returned",
         }
     }
 
     /// Parses the wire code.
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Queued, Self::Received, Self::Rejected, Self::Issued]
-            .into_iter()
-            .find(|s| s.code() == code)
+        [
+            Self::Queued,
+            Self::Received,
+            Self::Rejected,
+            Self::Issued,
+            Self::Returned,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
     }
 
     /// What the operator and resident read.
@@ -144,10 +154,12 @@ impl ApplicationStatus {
             (ApplicationStatus::Received, Lang::Id) => "Diterima Disdukcapil, sedang diperiksa",
             (ApplicationStatus::Rejected, Lang::Id) => "Ditolak",
             (ApplicationStatus::Issued, Lang::Id) => "Dokumen terbit",
+            (ApplicationStatus::Returned, Lang::Id) => "Dikembalikan untuk perbaikan",
             (ApplicationStatus::Queued, Lang::En) => "Waiting to be sent",
             (ApplicationStatus::Received, Lang::En) => "Received, under review",
             (ApplicationStatus::Rejected, Lang::En) => "Rejected",
             (ApplicationStatus::Issued, Lang::En) => "Document issued",
+            (ApplicationStatus::Returned, Lang::En) => "Returned for correction",
         }
     }
 }
@@ -414,6 +426,32 @@ mod tests {
         let json = serde_json::to_string(&ServiceCode::parse("kia").unwrap()).unwrap();
         assert_eq!(json, "\"kia\"");
         assert!(serde_json::from_str::<ServiceCode>("\"KIA\"").is_err());
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_wire_codes() {
+        for s in [
+            ApplicationStatus::Queued,
+            ApplicationStatus::Received,
+            ApplicationStatus::Rejected,
+            ApplicationStatus::Issued,
+            ApplicationStatus::Returned,
+        ] {
+            assert_eq!(ApplicationStatus::from_code(s.code()), Some(s));
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.code()));
+            assert_eq!(serde_json::from_str::<ApplicationStatus>(&json).unwrap(), s);
+        }
+        assert_eq!(ApplicationStatus::Returned.code(), "returned");
+        assert_eq!(
+            ApplicationStatus::Returned.label(Lang::Id),
+            "Dikembalikan untuk perbaikan"
+        );
+        assert_eq!(
+            ApplicationStatus::Returned.label(Lang::En),
+            "Returned for correction"
+        );
+        assert_eq!(ApplicationStatus::from_code("dikembalikan"), None);
     }
 
     #[test]

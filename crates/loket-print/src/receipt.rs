@@ -53,6 +53,9 @@ pub struct ReceiptData {
     /// Expected completion date (SLA counted in working days, skipping holidays), or `None`
     /// when the holiday calendar does not cover the period yet: then no date is promised.
     pub expected_completion: Option<NaiveDate>,
+    /// 0 for an original application; n > 0 prints "Revisi n" beside the service, so the
+    /// resident's new receipt for a corrected application is told apart from the first one.
+    pub revision: u32,
 }
 
 /// One line of the receipt's requirement checklist, so the resident sees what was accepted.
@@ -97,6 +100,15 @@ fn requirement_status(q: &ReceiptRequirement) -> String {
         (true, true) => "terpenuhi".to_string(),
         (false, true) => "belum diserahkan".to_string(),
         (false, false) => format!("belum lengkap; diserahkan: {given}"),
+    }
+}
+
+/// "Layanan: Akta kelahiran", with " · Revisi n" for a corrected application.
+fn service_line(r: &ReceiptData) -> String {
+    let line = format!("Layanan: {}", or_dash(&r.service_label));
+    match r.revision {
+        0 => line,
+        n => format!("{line} · Revisi {n}"),
     }
 }
 
@@ -598,7 +610,7 @@ pub fn render_receipt(r: &ReceiptData) -> Result<Vec<u8>, PrintError> {
         gray: 0,
         text: "TANDA TERIMA PERMOHONAN".into(),
     });
-    let service = format!("Layanan: {}", or_dash(&r.service_label));
+    let service = service_line(r);
     head.push(Op::Text {
         x: cx,
         y: 124.0,
@@ -871,13 +883,7 @@ pub fn render_receipt_thermal(r: &ReceiptData) -> Result<Vec<u8>, PrintError> {
         &format!("Desa/Kelurahan {}", r.village_name.trim()),
     );
     roll.rule();
-    roll.text(
-        7.5,
-        true,
-        true,
-        0.0,
-        &format!("Layanan: {}", or_dash(&r.service_label)),
-    );
+    roll.text(7.5, true, true, 0.0, &service_line(r));
     roll.y += 3.0;
     roll.text(6.5, false, true, 0.0, "Nomor registrasi");
     // The tracking number is never wrapped: it is shrunk to fit one line instead.

@@ -131,6 +131,7 @@ fn receipt() -> ReceiptData {
             .unwrap(),
         sla_working_days: 14,
         expected_completion: NaiveDate::from_ymd_opt(2026, 12, 11),
+        revision: 0,
     }
 }
 
@@ -393,6 +394,27 @@ fn a4_receipt_shows_service_data_and_checklist() {
         "no page numbers on a one-page receipt"
     );
     assert_laid_out(&words(&pdf, "receipt-akta.pdf"), 20.0);
+}
+
+#[test]
+fn a_corrected_application_says_its_revision_on_both_papers() {
+    let mut r = receipt();
+    r.revision = 2;
+    let a4 = pdftotext(&render_receipt(&r).unwrap(), "receipt-revision.pdf");
+    assert!(
+        a4.contains("Layanan: Akta kelahiran · Revisi 2"),
+        "missing in\n{a4}"
+    );
+    let roll = pdftotext(
+        &loket_print::render_receipt_thermal(&r).unwrap(),
+        "receipt-revision-58mm.pdf",
+    );
+    assert!(roll.contains("Revisi 2"), "missing in\n{roll}");
+    let original = pdftotext(&render_receipt(&receipt()).unwrap(), "receipt-akta.pdf");
+    assert!(
+        !original.contains("Revisi"),
+        "an original says nothing of revisions"
+    );
 }
 
 #[test]

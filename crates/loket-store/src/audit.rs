@@ -26,6 +26,13 @@ pub enum AuditAction {
     /// Residents' data was looked up (a search by NIK, name or number); the subject is what
     /// was searched for (UU 27/2022: who looked at whose data).
     Viewed,
+    /// An application was written to a USB bundle (sneakernet); the subject is its id.
+    Exported,
+    /// An application's scans were deleted from the laptop after the retention period; the
+    /// subject is its id (the record stays).
+    PurgedScans,
+    /// A returned application was corrected into its next revision; the subject is its id.
+    Corrected,
 }
 
 impl AuditAction {
@@ -37,6 +44,9 @@ impl AuditAction {
             AuditAction::PrintedDocument => "printed_document",
             AuditAction::Verified => "verified",
             AuditAction::Viewed => "viewed",
+            AuditAction::Exported => "exported",
+            AuditAction::PurgedScans => "purged_scans",
+            AuditAction::Corrected => "corrected",
         }
     }
 }

@@ -15,6 +15,8 @@ mod audit;
 pub mod keyring;
 mod outbox;
 mod residents;
+mod retention;
+mod revisions;
 mod scans;
 mod schema;
 mod uploads;
@@ -26,6 +28,8 @@ pub use audit::{
 pub use keyring::{DatabaseKey, KdfParams, Keyring, KeyringError, LoginError, Operator};
 pub use outbox::{OutboxItem, OutboxState, INTERRUPTED_MESSAGE};
 pub use residents::Resident;
+pub use retention::{DEFAULT_SCAN_RETENTION_DAYS, SCAN_RETENTION_SETTING};
+pub use revisions::StoredRevision;
 pub use scans::NewScan;
 pub use uploads::{PendingUpload, UploadState, UploadSummary};
 
@@ -68,6 +72,20 @@ pub enum StoreError {
     /// A document's bytes do not match the hash the back office announced.
     #[error("dokumen yang diterima rusak (hash tidak cocok)")]
     DocumentHashMismatch,
+    /// Only an application the back office returned for correction may be edited; anything
+    /// else is frozen (once sent, the district may already be working on it).
+    #[error(
+        "permohonan berstatus \"{}\" tidak dapat diubah; hanya permohonan yang dikembalikan \
+         Disdukcapil untuk perbaikan yang dapat diperbaiki",
+        .status.label(loket_domain::Lang::Id)
+    )]
+    Frozen {
+        /// The application's status now.
+        status: ApplicationStatus,
+    },
+    /// A correction keeps the service; another service is a new application.
+    #[error("layanan tidak dapat diganti saat perbaikan; buat permohonan baru untuk layanan lain")]
+    ServiceChanged,
 }
 
 /// Who this laptop is: which village it serves and its device number there.
@@ -102,10 +120,14 @@ pub struct StoredApplication {
     pub captured_at: DateTime<FixedOffset>,
     /// Latest status known here.
     pub status: ApplicationStatus,
-    /// Reviewer's reason when rejected.
+    /// Reviewer's reason when rejected or returned for correction.
     pub reason: Option<String>,
     /// The issued document, once received.
     pub document: Option<DocumentInfo>,
+    /// 0 for the original, n after the n-th correction ([`VillageStore::correct`]).
+    pub revision: u32,
+    /// Client-made id of the current revision (revisions ≥ 1), its idempotency key on the server.
+    pub revision_id: Option<Uuid>,
 }
 
 /// An issued document held on the laptop for printing.
@@ -744,7 +766,8 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 const SELECT_APP: &str = "SELECT id, tracking_number, service, data, operator, captured_at, status,
-    reason, doc_number, doc_issued_on, doc_pdf IS NOT NULL, catalogue_version, fields, provided
+    reason, doc_number, doc_issued_on, doc_pdf IS NOT NULL, catalogue_version, fields, provided,
+    revision, revision_id
     FROM applications";
 
 struct RawApp {
@@ -762,6 +785,8 @@ struct RawApp {
     doc_number: Option<String>,
     doc_issued_on: Option<String>,
     has_pdf: bool,
+    revision: u32,
+    revision_id: Option<String>,
 }
 
 fn row_to_raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawApp> {
@@ -780,6 +805,8 @@ fn row_to_raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawApp> {
         doc_number: r.get(8)?,
         doc_issued_on: r.get(9)?,
         has_pdf: r.get(10)?,
+        revision: r.get(14)?,
+        revision_id: r.get(15)?,
     })
 }
 
@@ -814,6 +841,8 @@ impl RawApp {
             operator: self.operator,
             reason: self.reason,
             document,
+            revision: self.revision,
+            revision_id: self.revision_id.as_deref().map(parse_uuid).transpose()?,
         })
     }
 }

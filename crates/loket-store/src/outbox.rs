@@ -265,6 +265,24 @@ pub(crate) fn hold_for_device(
     Ok(changed)
 }
 
+/// A corrected application is a new item to send: back to `queued` from wherever it stood
+/// (`decided` after the return), due at once, with a fresh attempt count and no error.
+pub(crate) fn requeue_revision(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
+    let n = conn.execute(
+        "UPDATE outbox SET state = 'queued', attempts = 0, next_retry_at = NULL,
+            last_attempt_at = NULL, last_error = NULL
+         WHERE application_id = ?1",
+        [id.to_string()],
+    )?;
+    if n == 0 {
+        conn.execute(
+            "INSERT INTO outbox(application_id, state, attempts) VALUES (?1, 'queued', 0)",
+            [id.to_string()],
+        )?;
+    }
+    Ok(())
+}
+
 /// A failed attempt that may work later: back to `queued`, not before `next_retry_at`.
 pub(crate) fn schedule_retry(
     conn: &Connection,

@@ -68,7 +68,11 @@ pub(crate) fn column(
         "bytes" => "SELECT bytes FROM scans WHERE sha256 = ?1",
         _ => "SELECT thumbnail FROM scans WHERE sha256 = ?1",
     };
-    Ok(conn.query_row(sql, [sha256], |r| r.get(0)).optional()?)
+    // A purged page (`retention.rs`) keeps its row for the references, not its bytes.
+    Ok(conn
+        .query_row(sql, [sha256], |r| r.get::<_, Vec<u8>>(0))
+        .optional()?
+        .filter(|b| !b.is_empty() || column != "bytes"))
 }
 
 /// Deletes scans no application refers to that were added before `before` (attached to a form

@@ -112,6 +112,27 @@ const MIGRATIONS: &[&str] = &[
         last_error TEXT,
         completed_at TEXT
      );",
+    // 6 (revisions.rs): corrections after the back office returned an application. The row in
+    // `applications` is always the current revision; each version a correction replaced is kept
+    // here with the reason it was returned, who corrected it and when.
+    "ALTER TABLE applications ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE applications ADD COLUMN revision_id TEXT;
+     CREATE TABLE application_revisions (
+        application_id TEXT NOT NULL REFERENCES applications(id),
+        revision INTEGER NOT NULL,
+        revision_id TEXT,
+        service TEXT NOT NULL,
+        catalogue_version TEXT NOT NULL,
+        data TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        provided TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        captured_at TEXT NOT NULL,
+        returned_reason TEXT,
+        corrected_at TEXT NOT NULL,
+        corrected_by TEXT NOT NULL,
+        PRIMARY KEY (application_id, revision)
+     ) WITHOUT ROWID;",
 ];
 
 pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -265,6 +265,8 @@ pub fn envelope(app: &loket_store::StoredApplication) -> ApplicationEnvelope {
         catalogue_version: app.catalogue_version.clone(),
         fields: app.fields.clone(),
         provided: app.provided.clone(),
+        revision: app.revision,
+        revision_id: app.revision_id,
     }
 }
 

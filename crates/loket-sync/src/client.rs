@@ -299,16 +299,42 @@ impl SyncClient {
 }
 
 /// Maps a failure to reach the server to `SyncError`: a refused TLS certificate is
-/// `CertificateProblem` (it happens while connecting, so it is checked first), no connection or
-/// no answer in time is `Unreachable`, anything else `Protocol`.
+/// `CertificateProblem` (it happens while connecting, so it is checked first); no connection, no
+/// answer in time, or a connection dropped by the link (reset, closed before the answer) is
+/// `Unreachable`; anything else `Protocol`.
 pub(crate) fn transport_error(e: reqwest::Error) -> SyncError {
     if let Some(reason) = certificate_problem(&e) {
         SyncError::CertificateProblem(reason)
-    } else if e.is_connect() || e.is_timeout() {
+    } else if e.is_connect() || e.is_timeout() || connection_dropped(&e) {
         SyncError::Unreachable(e.to_string())
     } else {
         SyncError::Protocol(e.to_string())
     }
+}
+
+/// Whether the link dropped the connection (a 2G cell, a gateway refusing): the operator must
+/// read "cannot reach the server", not "the answer could not be read".
+fn connection_dropped(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            if matches!(
+                io.kind(),
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | NotConnected
+            ) {
+                return true;
+            }
+        }
+        let text = err.to_string().to_ascii_lowercase();
+        if text.contains("connection closed before message completed")
+            || text.contains("connection reset")
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 /// The certificate complaint somewhere in `e`'s source chain, if there is one.

@@ -449,10 +449,14 @@ impl Pass<'_, '_> {
                                 self.report.sent += 1;
                             }
                             SubmitOutcome::Conflict => {
+                                // The server says why when it can (e.g. a skipped revision).
+                                let why = result.message.as_deref().unwrap_or(
+                                    "ID permohonan sudah dipakai dengan isi berbeda di server \
+                                     Disdukcapil.",
+                                );
                                 self.store.mark_failed(
                                     result.id,
-                                    "Ditolak permanen: ID permohonan sudah dipakai dengan isi \
-                                     berbeda di server Disdukcapil. Hubungi admin kabupaten.",
+                                    &format!("Ditolak permanen: {why} Hubungi admin kabupaten."),
                                 )?;
                                 self.report.failed += 1;
                                 conflicts += 1;
@@ -675,5 +679,7 @@ fn envelope(a: &loket_store::StoredApplication) -> ApplicationEnvelope {
         catalogue_version: a.catalogue_version.clone(),
         fields: a.fields.clone(),
         provided: a.provided.clone(),
+        revision: a.revision,
+        revision_id: a.revision_id,
     }
 }

@@ -44,11 +44,23 @@ pub struct ApplicationEnvelope {
     /// The requirement documents provided, each scan named by its SHA-256.
     #[serde(default)]
     pub provided: Vec<ProvidedDocument>,
+    /// Which version this is: 0 the original, n the n-th correction after the back office
+    /// returned it. Left out of the JSON when 0, so originals hash exactly as before revisions.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub revision: u32,
+    /// Client-made id of this revision (revisions ≥ 1 only): a correction's idempotency key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_id: Option<Uuid>,
 }
 
 /// Applications pushed before catalogue versions travelled were captured under the first one.
 fn first_catalogue_version() -> String {
     "2026.11.1".to_string()
+}
+
+/// Keeps default numbers off the wire, so adding them does not change existing content hashes.
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// `POST /api/v1/applications` body.
@@ -83,6 +95,9 @@ pub struct SubmitResult {
     pub status: ApplicationStatus,
     /// When the server first stored it.
     pub received_at: DateTime<Utc>,
+    /// Why a `conflict` was refused, in Bahasa Indonesia (e.g. a revision that skips one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// `POST /api/v1/applications` answer: one result per pushed application, in order.
@@ -112,7 +127,7 @@ pub struct StatusUpdate {
     pub application_id: Uuid,
     /// New status.
     pub status: ApplicationStatus,
-    /// Reviewer's reason, for rejections.
+    /// Reviewer's reason, for rejections and returns for correction.
     pub reason: Option<String>,
     /// The document, for issued applications.
     pub document: Option<DocumentRef>,

@@ -589,6 +589,92 @@ async fn story(
         desk.count(rows).await?
     );
     desk.screenshot("desktop-12-filter-service").await?;
+
+    // 12. Return for correction: the KIA application reaches the district, the reviewer sends it
+    //     back with a reason, the village sees the reason, corrects it in the same form and
+    //     sends it as revision 1; the reviewer's page shows revision 1 and what changed.
+    let kia_tracking = desk.attr(rows, "data-tracking").await?.unwrap_or_default();
+    let kia_row = format!("#applications tr[data-tracking=\"{kia_tracking}\"]");
+    let kia_status = format!("{kia_row} span.status");
+    desk.click("#btn-sync").await?;
+    desk.wait_attr(&kia_status, "data-status", "received")
+        .await?;
+    let reason = "Nama anak tidak sesuai akta kelahiran";
+    web.goto(&review).await?;
+    let open = format!("#queue tr[data-tracking=\"{kia_tracking}\"] a.open");
+    let href = web.attr(&open, "href").await?.unwrap_or_default();
+    let detail_url = format!("{}{href}", server.url());
+    web.goto(&detail_url).await?;
+    web.wait_attr("#status", "data-status", "received").await?;
+    web.type_into("#return-reason", reason).await?;
+    web.click("#btn-return").await?;
+    web.wait_attr("#status", "data-status", "returned").await?;
+    web.screenshot("backoffice-04-returned").await?;
+
+    desk.click("#btn-sync").await?;
+    desk.wait_attr(&kia_status, "data-status", "returned")
+        .await?;
+    desk.wait_text(
+        &format!("{kia_row} .returned-reason"),
+        "the reviewer's reason",
+        |t| t.contains(reason),
+    )
+    .await?;
+    desk.screenshot("desktop-13-returned").await?;
+    desk.click(&format!("{kia_row} .btn-correct")).await?;
+    let banner = desk
+        .wait_text("#correction-banner", "the correction banner", |t| {
+            t.contains(&kia_tracking) && t.contains(reason)
+        })
+        .await?;
+    ensure!(
+        desk.attr("#f-service", "disabled").await?.is_some(),
+        "the service can be changed while correcting: {banner:?}"
+    );
+    desk.wait_attr("#register-form", "data-service", "kia")
+        .await?;
+    desk.wait_attr(
+        ".slot[data-slot=\"akta_kelahiran\"]",
+        "data-attached",
+        "true",
+    )
+    .await?;
+    desk.type_into("#sf-child_name", "Ahmad Rizki Pratama Putra")
+        .await?;
+    desk.wait_attr("#missing-summary", "data-can-submit", "true")
+        .await?;
+    desk.screenshot("desktop-14-correcting").await?;
+    desk.click("#btn-save").await?;
+    desk.wait_attr("#receipt-revision", "data-revision", "1")
+        .await?;
+    let tracking_after = desk.text("#receipt-tracking").await?;
+    ensure!(
+        tracking_after.trim() == kia_tracking,
+        "the correction got another tracking number: {tracking_after:?}, was {kia_tracking:?}"
+    );
+    let corrected = print_both_receipts(desk, tauri).await?;
+    ensure!(
+        corrected.contains("Revisi 1") && corrected.contains("Ahmad Rizki Pratama Putra"),
+        "the corrected receipt does not say revision 1 with the new name: {corrected:?}"
+    );
+    desk.screenshot("desktop-15-corrected-receipt").await?;
+
+    desk.click("#nav-list").await?;
+    desk.wait_attr(&kia_status, "data-status", "queued").await?;
+    desk.click("#btn-sync").await?;
+    desk.wait_attr(&kia_status, "data-status", "received")
+        .await?;
+    desk.wait_attr(&kia_row, "data-revision", "1").await?;
+    web.goto(&detail_url).await?;
+    web.wait_attr("#status", "data-status", "received").await?;
+    web.wait_attr("#revision", "data-revision", "1").await?;
+    let history = web.text("#revisions").await?;
+    ensure!(
+        history.contains(reason)
+            && history.contains("Ahmad Rizki Pratama → Ahmad Rizki Pratama Putra"),
+        "the reviewer's history does not show the return and the change: {history:?}"
+    );
+    web.screenshot("backoffice-05-revision-1").await?;
     Ok(())
 }
 
