@@ -821,7 +821,11 @@ pub async fn sync_now(
                 (report, None) => Ok(report),
             };
             // Data minimisation: scans the district has held past its retention period go
-            // (audited); a failure here never hides the sync outcome.
+            // (audited); the period is the district's, from its signed catalogue. A failure
+            // here never hides the sync outcome.
+            if let Some(days) = crate::apply::active_catalogue(&store).scan_retention_days() {
+                let _ = store.set_setting(loket_store::SCAN_RETENTION_SETTING, &days.to_string());
+            }
             if let Err(e) = store.purge_uploaded_scans(Local::now().fixed_offset(), &operator) {
                 eprintln!("purging held scans failed: {e}");
             }

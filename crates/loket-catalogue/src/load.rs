@@ -77,6 +77,8 @@ struct RawCatalogue {
     requirements: Vec<RawRequirement>,
     applicant_fields: Vec<FormField>,
     services: Vec<RawService>,
+    #[serde(default)]
+    scan_retention_days: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -286,11 +288,18 @@ pub(crate) fn parse(json: &str) -> Result<Catalogue, CatalogueError> {
         return Err(invalid("catalogue", "offers no service"));
     }
 
+    if raw.scan_retention_days.is_some_and(|d| d > 3650) {
+        return Err(invalid(
+            "catalogue",
+            "scan_retention_days must be at most 3650 (ten years)",
+        ));
+    }
     Ok(Catalogue {
         version: raw.version,
         documents: raw.documents,
         applicant_fields: raw.applicant_fields,
         services,
+        scan_retention_days: raw.scan_retention_days,
     })
 }
 

@@ -21,12 +21,19 @@ pub struct Catalogue {
     pub(crate) documents: Vec<Document>,
     pub(crate) applicant_fields: Vec<FormField>,
     pub(crate) services: Vec<Service>,
+    pub(crate) scan_retention_days: Option<u32>,
 }
 
 impl Catalogue {
     /// The data version (e.g. "2026.11.1") stored on every application captured under it.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// Days a laptop keeps scans the back office already holds (UU 27/2022 data minimisation),
+    /// when the district set it; the laptop's default applies otherwise.
+    pub fn scan_retention_days(&self) -> Option<u32> {
+        self.scan_retention_days
     }
 
     /// The service with this stable code, if the catalogue offers it.
