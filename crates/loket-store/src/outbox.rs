@@ -11,6 +11,9 @@
 //!     └──── retry_now(id) ─── failed_permanent   (kept, with its reason, until the operator acts)
 //! ```
 //!
+//! A returned application the operator corrects goes from `decided` back to `queued` with a fresh
+//! attempt count (`requeue_revision`): its next revision is a new item to send.
+//!
 //! Times are UTC RFC 3339 with milliseconds and a `Z`, so text order is time order.
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};

@@ -27,7 +27,7 @@ impl VillageStore {
 
     /// Deletes the bytes of scan pages the back office confirmed holding (upload complete)
     /// longer than the retention period ago, when every application using them is acknowledged
-    /// or decided (never one waiting to be sent or corrected). One transaction; one audit entry
+    /// or decided (never one waiting to be sent, returned for correction, or being corrected). One transaction; one audit entry
     /// per application whose scans went. Returns the number of pages purged.
     pub fn purge_uploaded_scans(
         &mut self,
@@ -49,8 +49,10 @@ impl VillageStore {
                    AND NOT EXISTS (
                        SELECT 1 FROM application_scans a
                        JOIN outbox o ON o.application_id = a.application_id
+                       JOIN applications p ON p.id = a.application_id
                        WHERE a.sha256 = u.sha256
-                         AND o.state NOT IN ('acknowledged', 'decided'))",
+                         AND (o.state NOT IN ('acknowledged', 'decided')
+                              OR p.status = 'returned'))",
             )?;
             let rows = stmt.query_map([&cutoff], |r| r.get(0))?;
             rows.collect::<Result<_, _>>()?

@@ -80,7 +80,9 @@ pub enum SubmitOutcome {
     Stored,
     /// Already stored earlier with identical content; nothing changed.
     AlreadyStored,
-    /// The id is known with different content: a client bug or tampering; never retried.
+    /// The id (and revision) is known with different content, or a revision the server may not
+    /// take now (skipped, not returned, another device); `SubmitResult::message` says which.
+    /// Nothing changed; never retried automatically.
     Conflict,
 }
 
