@@ -19,8 +19,8 @@ mod audit;
 pub use audit::{AuditError, ChainCheck};
 mod blobs;
 mod bundle;
-pub use bundle::{ImportError, ImportReport};
 pub use blobs::{is_blob_name, BlobError};
+pub use bundle::{ImportError, ImportReport};
 mod devices;
 pub use devices::{
     DeviceAuth, DeviceError, DeviceRecord, EnrollError, Enrolled, IssuedCode, PendingCode,

@@ -6,9 +6,9 @@
 //! id, and the server is idempotent on it, so the client may resend freely.
 
 pub mod audit;
-pub mod bundle;
 pub mod auth;
 pub mod blobs;
+pub mod bundle;
 mod catalogue;
 pub mod client;
 pub mod lanes;
