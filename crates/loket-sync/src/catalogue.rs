@@ -29,10 +29,12 @@ pub fn pull_catalogue(
     store: &VillageStore,
     trust: &TrustList,
 ) -> Result<Option<String>, SyncError> {
-    let text = fetch(base_url)?;
+    let current = current_version(store)?;
+    let Some(text) = fetch(base_url, &current)? else {
+        return Ok(None);
+    };
     let signed = SignedCatalogue::from_json(&text)?;
     let catalogue = verify_signed_catalogue(&signed, trust)?;
-    let current = current_version(store)?;
     if !is_newer_version(catalogue.version(), &current) {
         return Ok(None);
     }
@@ -54,8 +56,9 @@ fn current_version(store: &VillageStore) -> Result<String, SyncError> {
     })
 }
 
-/// GETs the signed catalogue's JSON text, mapping failures as `SyncClient` does.
-fn fetch(base_url: &str) -> Result<String, SyncError> {
+/// GETs the signed catalogue's JSON text, mapping failures as `SyncClient` does; `None` when
+/// the server says the laptop's version `have` is current (204, no body).
+fn fetch(base_url: &str, have: &str) -> Result<Option<String>, SyncError> {
     // reqwest is built without a default TLS provider; install ring once per process.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = Client::builder()
@@ -66,8 +69,12 @@ fn fetch(base_url: &str) -> Result<String, SyncError> {
     let url = format!("{}/api/v1/catalogue", base_url.trim_end_matches('/'));
     let resp = http
         .get(url)
+        .query(&[("have", have)])
         .send()
         .map_err(crate::client::transport_error)?;
+    if resp.status() == reqwest::StatusCode::NO_CONTENT {
+        return Ok(None);
+    }
     if !resp.status().is_success() {
         let status = resp.status().as_u16();
         let message = resp
@@ -77,5 +84,6 @@ fn fetch(base_url: &str) -> Result<String, SyncError> {
         return Err(SyncError::Rejected { status, message });
     }
     resp.text()
+        .map(Some)
         .map_err(|e| SyncError::Unreachable(e.to_string()))
 }

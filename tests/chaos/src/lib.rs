@@ -93,8 +93,9 @@ pub fn synthetic_page_png(width: u32, height: u32, seed: u64, grain: u8) -> Vec<
         state
     };
     let grain = u64::from(grain.max(1));
-    let mut img =
-        image::GrayImage::from_fn(width, height, |_, _| image::Luma([236 - (next() % grain) as u8]));
+    let mut img = image::GrayImage::from_fn(width, height, |_, _| {
+        image::Luma([236 - (next() % grain) as u8])
+    });
     let unit = (width / 100).max(1);
     let fill = |img: &mut image::GrayImage, x0: u32, y0: u32, x1: u32, y1: u32, v: u8| {
         for y in y0..y1.min(height) {
@@ -104,7 +105,14 @@ pub fn synthetic_page_png(width: u32, height: u32, seed: u64, grain: u8) -> Vec<
         }
     };
     // Letterhead rule.
-    fill(&mut img, 8 * unit, 10 * unit, 92 * unit, 10 * unit + unit / 2 + 1, 20);
+    fill(
+        &mut img,
+        8 * unit,
+        10 * unit,
+        92 * unit,
+        10 * unit + unit / 2 + 1,
+        20,
+    );
     // A ruled table (a KK's member rows).
     let (top, bottom) = (16 * unit, 40 * unit);
     for row in 0..=6 {
@@ -126,7 +134,14 @@ pub fn synthetic_page_png(width: u32, height: u32, seed: u64, grain: u8) -> Vec<
             let mut stroke = x;
             while stroke < end {
                 let tall = pitch / 2 + (next() % u64::from(pitch / 3 + 1)) as u32;
-                fill(&mut img, stroke, y + pitch - tall, stroke + 2, y + pitch, 28);
+                fill(
+                    &mut img,
+                    stroke,
+                    y + pitch - tall,
+                    stroke + 2,
+                    y + pitch,
+                    28,
+                );
                 stroke += 4;
             }
             x = end + unit + 2;
@@ -144,7 +159,11 @@ pub fn synthetic_page_png(width: u32, height: u32, seed: u64, grain: u8) -> Vec<
 pub fn intake_first_page(upload: &[u8]) -> anyhow::Result<Vec<u8>> {
     let intake = loket_scan::intake(upload, &loket_scan::IntakeLimits::default())
         .map_err(|e| anyhow::anyhow!("scan intake refused the synthetic page: {e:?}"))?;
-    let page = intake.pages.into_iter().next().context("intake made no page")?;
+    let page = intake
+        .pages
+        .into_iter()
+        .next()
+        .context("intake made no page")?;
     Ok(page.jpeg)
 }
 
@@ -154,7 +173,9 @@ pub fn intake_first_page(upload: &[u8]) -> anyhow::Result<Vec<u8>> {
 pub fn unique_page(base: &[u8], label: &str) -> Vec<u8> {
     assert!(base.starts_with(&[0xFF, 0xD8]), "not a JPEG");
     let comment = format!("loket-chaos {label}");
-    let len = u16::try_from(comment.len() + 2).expect("short label").to_be_bytes();
+    let len = u16::try_from(comment.len() + 2)
+        .expect("short label")
+        .to_be_bytes();
     let mut out = Vec::with_capacity(base.len() + comment.len() + 4);
     out.extend_from_slice(&base[..2]);
     out.extend_from_slice(&[0xFF, 0xFE, len[0], len[1]]);
@@ -163,7 +184,7 @@ pub fn unique_page(base: &[u8], label: &str) -> Vec<u8> {
     out
 }
 
-/// Where the base pages for the laptops are written: `pages-<n>.jpg` in `dir`.
+/// Where base page `n` for the laptops is written: `page-<n>.jpg` in `dir`.
 pub fn base_page_path(dir: &Path, n: usize) -> PathBuf {
     dir.join(format!("page-{n}.jpg"))
 }
@@ -193,7 +214,10 @@ pub fn register_application(
 ) -> anyhow::Result<Uuid> {
     let mut provided = Vec::with_capacity(3);
     for (n, (slot, base)) in SLOTS.iter().zip(bases).enumerate() {
-        let bytes = unique_page(base, &format!("device {device_no} application {index} page {n}"));
+        let bytes = unique_page(
+            base,
+            &format!("device {device_no} application {index} page {n}"),
+        );
         let page: ScanRef = store.put_scan(
             &NewScan {
                 bytes,
@@ -372,7 +396,10 @@ mod tests {
         let base = intake_first_page(&synthetic_page_png(200, 280, 1, 1)).unwrap();
         let a = unique_page(&base, "device 1 application 0 page 0");
         let b = unique_page(&base, "device 1 application 0 page 1");
-        assert_ne!(loket_scan::content_address(&a), loket_scan::content_address(&b));
+        assert_ne!(
+            loket_scan::content_address(&a),
+            loket_scan::content_address(&b)
+        );
         let (pa, pb) = (
             image::load_from_memory(&a).unwrap().to_luma8(),
             image::load_from_memory(&base).unwrap().to_luma8(),

@@ -167,6 +167,21 @@ impl Drop for Proc {
     }
 }
 
+/// Makes `command`'s process get SIGKILL when the thread that spawns it ends, so a test that is
+/// itself killed (time-out, Ctrl-C) leaves no server or laptop running.
+fn die_with_parent(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
 fn append(path: &Path) -> Result<File> {
     OpenOptions::new()
         .create(true)
@@ -198,7 +213,7 @@ impl Server {
             self.starts += 1;
             let mut log = append(&self.log)?;
             writeln!(log, "==== start {} (attempt {attempt})", self.starts)?;
-            let child = Command::new(&self.loket)
+            let child = die_with_parent(&mut Command::new(&self.loket))
                 .arg("serve")
                 .arg("--data")
                 .arg(&self.data)
@@ -258,11 +273,16 @@ struct Village {
 }
 
 impl Village {
-    fn spawn(&mut self, binary: &Path, index: usize, lines: &mpsc::Sender<(usize, String)>) -> Result<()> {
+    fn spawn(
+        &mut self,
+        binary: &Path,
+        index: usize,
+        lines: &mpsc::Sender<(usize, String)>,
+    ) -> Result<()> {
         self.starts += 1;
         let mut log = append(&self.log)?;
         writeln!(log, "==== start {}", self.starts)?;
-        let mut child = Command::new(binary)
+        let mut child = die_with_parent(&mut Command::new(binary))
             .args(&self.args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -295,7 +315,6 @@ enum Event {
     KillServer,
     LinkDown(Duration),
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Short connections
@@ -428,7 +447,9 @@ async fn forward_requests(
             break;
         };
         if n == limit {
-            server.write_all(&with_connection_close(&buf[..end])).await?;
+            server
+                .write_all(&with_connection_close(&buf[..end]))
+                .await?;
         } else {
             server.write_all(&buf[..end]).await?;
         }
@@ -520,7 +541,10 @@ pub fn run(cfg: &SoakConfig) -> Result<SoakReport> {
     for n in 0..3 {
         let (w, h) = cfg.page_size;
         let upload = crate::synthetic_page_png(w, h + 20 * n as u32, 11 + n as u64, 1);
-        fs::write(crate::base_page_path(&pages_dir, n), crate::intake_first_page(&upload)?)?;
+        fs::write(
+            crate::base_page_path(&pages_dir, n),
+            crate::intake_first_page(&upload)?,
+        )?;
     }
 
     let data = run_dir.join("backoffice");
@@ -540,7 +564,12 @@ pub fn run(cfg: &SoakConfig) -> Result<SoakReport> {
         .enable_all()
         .build()?;
     let proxy = Proxy::start_on(runtime.handle(), server.addr, cfg.plan.clone())?;
-    let hop = Hop::start(runtime.handle(), proxy.addr(), cfg.one_request_share, cfg.seed)?;
+    let hop = Hop::start(
+        runtime.handle(),
+        proxy.addr(),
+        cfg.one_request_share,
+        cfg.seed,
+    )?;
 
     let epoch = chrono::Utc::now().timestamp();
     let (tx, rx) = mpsc::channel();
@@ -605,6 +634,7 @@ pub fn run(cfg: &SoakConfig) -> Result<SoakReport> {
     let mut chaos_start: Option<Instant> = None;
     let mut link_up_at: Option<Instant> = None;
     let mut faults_off_at: Option<Instant> = None;
+    let mut last_forced = Instant::now();
     loop {
         while let Ok((i, line)) = rx.try_recv() {
             if line.starts_with("PASS ") {
@@ -612,13 +642,16 @@ pub fn run(cfg: &SoakConfig) -> Result<SoakReport> {
                 if chaos_start.is_none() {
                     chaos_start = Some(Instant::now());
                     if cfg.force_every_kind {
-                        force_every_kind(&proxy);
+                        force_every_kind(&proxy, &FaultKind::ALL);
+                        last_forced = Instant::now();
                     }
                 }
             }
         }
         for v in villages.iter_mut() {
-            let Some(proc) = v.proc.as_mut() else { continue };
+            let Some(proc) = v.proc.as_mut() else {
+                continue;
+            };
             if let Some(status) = proc.0.try_wait()? {
                 v.proc = None;
                 match status.code() {
@@ -671,10 +704,23 @@ pub fn run(cfg: &SoakConfig) -> Result<SoakReport> {
             && events.is_empty()
             && link_up_at.is_none()
             && chaos_start.is_some_and(|s| s.elapsed() >= cfg.chaos_window)
-            && proxy.stats().faults.total() >= cfg.min_faults
         {
-            proxy.force_clean(FAULTS_OFF);
-            faults_off_at = Some(Instant::now());
+            let stats = proxy.stats();
+            let missing: Vec<FaultKind> = FaultKind::ALL
+                .into_iter()
+                .filter(|&k| cfg.force_every_kind && stats.faults.get(k) == 0)
+                .collect();
+            if !missing.is_empty() {
+                // A forced fault that met a server being restarted did not count: force again.
+                if last_forced.elapsed() > Duration::from_secs(1) {
+                    force_every_kind(&proxy, &missing);
+                    last_forced = Instant::now();
+                }
+            } else if stats.faults.total() >= cfg.min_faults {
+                proxy.clear_forced();
+                proxy.force_clean(FAULTS_OFF);
+                faults_off_at = Some(Instant::now());
+            }
         }
         if villages.iter().all(|v| v.done) {
             break;
@@ -688,7 +734,12 @@ pub fn run(cfg: &SoakConfig) -> Result<SoakReport> {
                 events.len()
             );
             for v in &villages {
-                why.push_str(&format!("\n--- laptop {} (done {}):\n{}", v.no, v.done, tail(&v.log, 8)));
+                why.push_str(&format!(
+                    "\n--- laptop {} (done {}):\n{}",
+                    v.no,
+                    v.done,
+                    tail(&v.log, 8)
+                ));
             }
             bail!(why);
         }
@@ -707,7 +758,11 @@ pub fn run(cfg: &SoakConfig) -> Result<SoakReport> {
     drop(proxy);
     drop(runtime);
 
-    let verified = verify(&data.join("backoffice.sqlite"), &stores, cfg.apps_per_village)?;
+    let verified = verify(
+        &data.join("backoffice.sqlite"),
+        &stores,
+        cfg.apps_per_village,
+    )?;
     // A passing run leaves nothing behind unless asked; a failing one keeps everything.
     let kept = std::env::var_os("LOKET_CHAOS_KEEP").is_some_and(|v| !v.is_empty());
     if !kept {
@@ -726,19 +781,22 @@ pub fn run(cfg: &SoakConfig) -> Result<SoakReport> {
     })
 }
 
-/// Queues one fault of every kind for the next five connections; the cut points are small so
+/// Queues one fault of each of `kinds` for the next connections; the cut points are small so
 /// every one of them fires.
-fn force_every_kind(proxy: &Proxy) {
-    for fault in [
-        Fault::CutRequest { after_bytes: 100 },
-        Fault::CutResponse { after_bytes: 40 },
-        Fault::DropResponse,
-        Fault::Stall {
-            duration: Duration::from_millis(800),
-        },
-        Fault::Refuse,
-    ] {
-        proxy.force_next(1, fault);
+fn force_every_kind(proxy: &Proxy, kinds: &[FaultKind]) {
+    for kind in kinds {
+        proxy.force_next(
+            1,
+            match kind {
+                FaultKind::CutRequest => Fault::CutRequest { after_bytes: 100 },
+                FaultKind::CutResponse => Fault::CutResponse { after_bytes: 40 },
+                FaultKind::DropResponse => Fault::DropResponse,
+                FaultKind::Stall => Fault::Stall {
+                    duration: Duration::from_millis(800),
+                },
+                FaultKind::Refuse => Fault::Refuse,
+            },
+        );
     }
 }
 
@@ -748,7 +806,12 @@ fn enrollment_code(loket: &Path, data: &Path, no: u16) -> Result<String> {
     let out = Command::new(loket)
         .args(["device", "code", "--data"])
         .arg(data)
-        .args(["--village", crate::VILLAGE_CODE, "--device", &no.to_string()])
+        .args([
+            "--village",
+            crate::VILLAGE_CODE,
+            "--device",
+            &no.to_string(),
+        ])
         .output()
         .context("running loket device code")?;
     ensure!(
@@ -849,7 +912,11 @@ struct ServerApp {
 /// complete, stored as contiguous chunks that add up to its size, hashing to its name (and equal
 /// to the laptop's bytes while the laptop still holds them), and the server holds every
 /// laptop's whole audit log.
-pub fn verify(server_db: &Path, stores: &[(u16, PathBuf)], apps_per_village: usize) -> Result<Verified> {
+pub fn verify(
+    server_db: &Path,
+    stores: &[(u16, PathBuf)],
+    apps_per_village: usize,
+) -> Result<Verified> {
     let conn = rusqlite::Connection::open(server_db)
         .with_context(|| format!("opening {}", server_db.display()))?;
     let mut server_apps: HashMap<String, ServerApp> = HashMap::new();
@@ -889,8 +956,15 @@ pub fn verify(server_db: &Path, stores: &[(u16, PathBuf)], apps_per_village: usi
     for app in server_apps.values() {
         *tracking.entry(app.tracking_number.as_str()).or_default() += 1;
     }
-    let twice: Vec<&&str> = tracking.iter().filter(|(_, n)| **n > 1).map(|(t, _)| t).collect();
-    ensure!(twice.is_empty(), "tracking numbers on the server more than once: {twice:?}");
+    let twice: Vec<&&str> = tracking
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(t, _)| t)
+        .collect();
+    ensure!(
+        twice.is_empty(),
+        "tracking numbers on the server more than once: {twice:?}"
+    );
 
     let mut verified = Verified::default();
     let mut laptop_pages: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
@@ -914,7 +988,10 @@ pub fn verify(server_db: &Path, stores: &[(u16, PathBuf)], apps_per_village: usi
             let id = app.id.to_string();
             let state = store.outbox_item(app.id)?.map(|i| i.state);
             ensure!(
-                matches!(state, Some(OutboxState::Acknowledged | OutboxState::Decided)),
+                matches!(
+                    state,
+                    Some(OutboxState::Acknowledged | OutboxState::Decided)
+                ),
                 "laptop {no}: application {id} is {state:?}"
             );
             let held = server_apps
@@ -941,7 +1018,11 @@ pub fn verify(server_db: &Path, stores: &[(u16, PathBuf)], apps_per_village: usi
                 held.pages == pages,
                 "application {id}: other page hashes on the server"
             );
-            ensure!(pages.len() == 3, "application {id} has {} pages", pages.len());
+            ensure!(
+                pages.len() == 3,
+                "application {id} has {} pages",
+                pages.len()
+            );
             for sha in pages {
                 let state = store.upload_state(&sha)?;
                 ensure!(
@@ -958,24 +1039,37 @@ pub fn verify(server_db: &Path, stores: &[(u16, PathBuf)], apps_per_village: usi
         let failed = store.failed_uploads()?;
         ensure!(failed.is_empty(), "laptop {no}: failed pages {failed:?}");
         let (last, acked) = (store.audit_last_seq()?, store.audit_acknowledged_seq()?);
-        ensure!(last == acked, "laptop {no}: audit log acknowledged to {acked} of {last}");
+        ensure!(
+            last == acked,
+            "laptop {no}: audit log acknowledged to {acked} of {last}"
+        );
         let held: i64 = conn.query_row(
             "SELECT COUNT(*) FROM audit_entries WHERE village_code = ?1 AND device_no = ?2",
             rusqlite::params![crate::VILLAGE_CODE, no],
             |r| r.get(0),
         )?;
-        ensure!(held == last, "laptop {no}: server holds {held} audit entries of {last}");
+        ensure!(
+            held == last,
+            "laptop {no}: server holds {held} audit entries of {last}"
+        );
         verified.audit_entries += held as usize;
     }
-    let extra: Vec<&String> = server_apps.keys().filter(|id| !seen_ids.contains(*id)).collect();
-    ensure!(extra.is_empty(), "applications on the server no laptop holds: {extra:?}");
+    let extra: Vec<&String> = server_apps
+        .keys()
+        .filter(|id| !seen_ids.contains(*id))
+        .collect();
+    ensure!(
+        extra.is_empty(),
+        "applications on the server no laptop holds: {extra:?}"
+    );
 
     // Blobs: exactly the laptops' pages, each whole and right.
     let mut stmt = conn.prepare("SELECT sha256, size, received, complete FROM blobs")?;
     let blobs: Vec<(String, i64, i64, bool)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut chunks = conn.prepare("SELECT start, data FROM blob_chunks WHERE sha256 = ?1 ORDER BY start")?;
+    let mut chunks =
+        conn.prepare("SELECT start, data FROM blob_chunks WHERE sha256 = ?1 ORDER BY start")?;
     let mut on_server = HashSet::new();
     for (sha, size, received, complete) in &blobs {
         ensure!(
@@ -983,7 +1077,9 @@ pub fn verify(server_db: &Path, stores: &[(u16, PathBuf)], apps_per_village: usi
             "blob {sha}: complete {complete}, received {received} of {size}"
         );
         let mut bytes = Vec::with_capacity(*size as usize);
-        let rows = chunks.query_map([sha], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let rows = chunks.query_map([sha], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
         for row in rows {
             let (start, data) = row?;
             ensure!(
@@ -993,7 +1089,11 @@ pub fn verify(server_db: &Path, stores: &[(u16, PathBuf)], apps_per_village: usi
             );
             bytes.extend_from_slice(&data);
         }
-        ensure!(bytes.len() as i64 == *size, "blob {sha}: chunks add up to {} of {size}", bytes.len());
+        ensure!(
+            bytes.len() as i64 == *size,
+            "blob {sha}: chunks add up to {} of {size}",
+            bytes.len()
+        );
         let digest = loket_store::hex(&Sha256::digest(&bytes));
         ensure!(&digest == sha, "blob {sha}: its bytes hash to {digest}");
         let laptop = laptop_pages
@@ -1005,7 +1105,10 @@ pub fn verify(server_db: &Path, stores: &[(u16, PathBuf)], apps_per_village: usi
         on_server.insert(sha.clone());
         verified.blob_bytes += bytes.len() as u64;
     }
-    let missing: Vec<&String> = laptop_pages.keys().filter(|s| !on_server.contains(*s)).collect();
+    let missing: Vec<&String> = laptop_pages
+        .keys()
+        .filter(|s| !on_server.contains(*s))
+        .collect();
     ensure!(missing.is_empty(), "pages not on the server: {missing:?}");
     verified.blobs = blobs.len();
     Ok(verified)

@@ -139,7 +139,11 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(3));
         }
         // A laptop that cannot reach the server does not spin.
-        std::thread::sleep(Duration::from_millis(if stopped.is_some() { 150 } else { 20 }));
+        std::thread::sleep(Duration::from_millis(if stopped.is_some() {
+            150
+        } else {
+            20
+        }));
     }
     unreachable!("the pass loop only ends by returning")
 }
