@@ -81,6 +81,7 @@ declare -A LOKET_PACKAGE_REASON=(
     [chromium-driver]="chromedriver for the back-office page e2e"
     [poppler-utils]="pdftotext/pdftoppm for PDF checks in tests"
     [zbar-tools]="zbarimg, an independent QR decoder for tests"
+    [python3-cryptography]="independent Ed25519 check of QR signatures (crates/loket-qr/tests/independent.rs)"
     [fonts-dejavu-core]="fonts for rendering in WebKit/Chromium"
     [nodejs]="builds the UI (only installed when node is missing)"
     [npm]="builds the UI (only installed when node is missing)"
@@ -95,7 +96,7 @@ LOKET_PACKAGES=(
     "${LOKET_APP_PACKAGES[@]}"
     webkit2gtk-driver
     chromium chromium-driver
-    poppler-utils zbar-tools
+    poppler-utils zbar-tools python3-cryptography
 )
 
 # need_debian_packages [PACKAGE...] — install the missing ones (default: everything test-all needs).

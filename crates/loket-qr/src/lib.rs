@@ -2,31 +2,31 @@
 //!
 //! Pure code: no IO, no clock, no network. Everything (keys, dates, trust list) is passed in.
 //!
-//! # Wire format `LK1` (version 1)
+//! # Wire format `LK1` (COSE_Sign1 + CWT claims + Base45)
+//!
+//! The full, language-neutral specification with test vectors is `docs/QR_FORMAT.md`;
+//! this is a summary.
 //!
 //! ```text
-//! qr_text   = "LK1:" || base45(envelope)                     ; RFC 9285 base45, QR alphanumeric mode
-//! envelope  = CBOR array [ claims_bytes : bstr, signature : bstr(64) ]
-//! signature = Ed25519( b"LOKET-QR-v1\0" || claims_bytes )    ; verified with verify_strict
-//! claims    = CBOR array (positional, no keys):
-//!   [0] version        uint   = 1
-//!   [1] key_id         bstr(4)  first 4 bytes of SHA-256(Ed25519 public key)
-//!   [2] doc_type       uint   (DocType as u8)
-//!   [3] doc_number     tstr   e.g. "7315-SK-2026-000001"
-//!   [4] holder_name    tstr
-//!   [5] nik            tstr   16 digits, in full
-//!   [6] birth_date     int    days since 1970-01-01 (negative before)
-//!   [7] issued_on      int    days since 1970-01-01
-//!   [8] district_code  tstr   e.g. "73.15"
-//!   [9] revision       uint   (u16)
+//! qr_text   = "LK1:" || base45(cose)                         ; RFC 9285, QR alphanumeric mode
+//! cose      = 18([ protected : bstr, {} , payload : bstr, signature : bstr(64) ])  ; RFC 9052 COSE_Sign1
+//! protected = bstr .cbor { 1: -8, 4: h'<key id, 4 bytes>' }   ; alg = EdDSA, kid (signed)
+//! payload   = bstr .cbor claims                               ; RFC 8392 CWT claims set
+//! claims    = {  1: tstr  district code (iss), e.g. "73.15"
+//!                6: uint  issue date as NumericDate, 00:00:00 UTC of that day (iat)
+//!               -1: uint  document type
+//!               -2: tstr  document number
+//!               -3: tstr  holder name
+//!               -4: uint  NIK (16 digits, zero-padded on display); tstr if not 16 digits
+//!               -5: int   birth date, days since 1970-01-01
+//!               -6: uint  revision }
+//! signature = Ed25519(["Signature1", protected, h'', payload])  ; COSE Sig_structure, verify_strict
 //! ```
 //!
-//! All CBOR is encoded with minimal (preferred) lengths and the decoder rejects anything
-//! that does not re-encode to the very same bytes, and trailing bytes, so every valid code
-//! has exactly one textual form. The version and key id are the first claims, so a verifier
-//! can reject unknown versions and find the key without trying every trusted key.
-//! With a 60-character name the whole text is about 290 characters: QR version 10 at
-//! error-correction level M (capacity 311 alphanumeric characters).
+//! Everything is deterministic CBOR (RFC 8949 §4.2): shortest lengths, map keys in the order
+//! above, no other keys, no trailing bytes. The decoder rejects anything else, so every valid
+//! code has exactly one textual form. With a 60-character name the text is about 303
+//! characters: QR version 10 at error-correction level M (capacity 311).
 
 pub mod base45;
 
@@ -42,14 +42,47 @@ use thiserror::Error;
 
 /// Text prefix that tells scanners (and people) this is a Loket code, format version 1.
 pub const QR_PREFIX: &str = "LK1:";
-/// Domain separator so a Loket signature can never be replayed as a signature over other data.
-pub const SIGNING_CONTEXT: &[u8] = b"LOKET-QR-v1\0";
-/// Claims layout version carried first in the claims array; bump on any layout change.
-pub const CLAIMS_VERSION: u8 = 1;
+/// Format version named by the prefix (`LK<version>:`); bump on any incompatible change.
+pub const FORMAT_VERSION: u8 = 1;
+/// CBOR tag of a COSE_Sign1 structure (RFC 9052 §4.2).
+pub const COSE_SIGN1_TAG: u64 = 18;
+/// COSE algorithm id of EdDSA (RFC 9053 §2.2); Loket only uses Ed25519.
+pub const COSE_ALG_EDDSA: i64 = -8;
 /// Largest QR text that still fits QR version 10 at EC level M, our printing budget.
 pub const MAX_QR_TEXT_LEN: usize = 311;
 
-const CLAIMS_FIELDS: usize = 10;
+/// CBOR map keys of the claims, in their deterministic order (see `docs/QR_FORMAT.md`).
+pub mod claim_key {
+    /// CWT `iss` (RFC 8392): issuing district code, text.
+    pub const ISS: i64 = 1;
+    /// CWT `iat` (RFC 8392): issue date as NumericDate at 00:00:00 UTC.
+    pub const IAT: i64 = 6;
+    /// Document type, unsigned integer ([`super::DocType`]).
+    pub const DOC_TYPE: i64 = -1;
+    /// Document number, text.
+    pub const DOC_NUMBER: i64 = -2;
+    /// Holder's full name, text.
+    pub const HOLDER_NAME: i64 = -3;
+    /// Holder's NIK: unsigned integer when it is 16 digits, text otherwise.
+    pub const NIK: i64 = -4;
+    /// Birth date, days since 1970-01-01 (negative before).
+    pub const BIRTH_DATE: i64 = -5;
+    /// Revision, unsigned integer (u16).
+    pub const REVISION: i64 = -6;
+    /// All keys, in the order they must appear.
+    pub const ORDER: [i64; 8] = [
+        ISS,
+        IAT,
+        DOC_TYPE,
+        DOC_NUMBER,
+        HOLDER_NAME,
+        NIK,
+        BIRTH_DATE,
+        REVISION,
+    ];
+}
+
+const SECONDS_PER_DAY: i64 = 86_400;
 const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
 /// Kind of issued document; a small number on the wire so codes stay compact.
@@ -388,13 +421,13 @@ pub struct Verified {
 /// Why a QR text does not verify; each case has a plain-language message for residents.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum VerifyError {
-    /// The text does not start with `LK1:`, so it is some other QR code.
+    /// The text does not start with `LK1:` (or another `LK<n>:`), so it is some other QR code.
     #[error("not a Loket QR code")]
     NotLoketCode,
     /// The text has the prefix but is damaged or not in the expected structure.
     #[error("malformed Loket QR code: {0}")]
     Malformed(String),
-    /// A claims layout version this verifier does not know.
+    /// A format version (`LK<n>:` prefix) this verifier does not know.
     #[error("unsupported Loket QR version {0}")]
     UnsupportedVersion(u8),
     /// Signed by a key that is not in the trust list.
@@ -505,38 +538,81 @@ fn from_cbor_canonical(bytes: &[u8], what: &str) -> Result<Value, VerifyError> {
     Ok(v)
 }
 
-fn encode_claims(claims: &DocumentClaims, key_id: KeyId) -> Vec<u8> {
-    let v = Value::Array(vec![
-        Value::Integer(CLAIMS_VERSION.into()),
-        Value::Bytes(key_id.0.to_vec()),
-        Value::Integer(claims.doc_type.as_u8().into()),
-        Value::Text(claims.doc_number.clone()),
-        Value::Text(claims.holder_name.clone()),
-        Value::Text(claims.nik.clone()),
-        Value::Integer(days_since_epoch(claims.birth_date).into()),
-        Value::Integer(days_since_epoch(claims.issued_on).into()),
-        Value::Text(claims.district_code.clone()),
-        Value::Integer(claims.revision.into()),
+fn int(v: i64) -> Value {
+    Value::Integer(v.into())
+}
+
+fn is_nik_digits(nik: &str) -> bool {
+    nik.len() == 16 && nik.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The CWT claims set (the COSE payload) for `claims`: a deterministic CBOR map.
+pub fn encode_claims(claims: &DocumentClaims) -> Vec<u8> {
+    use claim_key::*;
+    let nik = if is_nik_digits(&claims.nik) {
+        Value::Integer(claims.nik.parse::<u64>().expect("16 digits fit u64").into())
+    } else {
+        Value::Text(claims.nik.clone())
+    };
+    let v = Value::Map(vec![
+        (int(ISS), Value::Text(claims.district_code.clone())),
+        (
+            int(IAT),
+            int(days_since_epoch(claims.issued_on) * SECONDS_PER_DAY),
+        ),
+        (
+            int(DOC_TYPE),
+            Value::Integer(claims.doc_type.as_u8().into()),
+        ),
+        (int(DOC_NUMBER), Value::Text(claims.doc_number.clone())),
+        (int(HOLDER_NAME), Value::Text(claims.holder_name.clone())),
+        (int(NIK), nik),
+        (int(BIRTH_DATE), int(days_since_epoch(claims.birth_date))),
+        (int(REVISION), Value::Integer(claims.revision.into())),
     ]);
     to_cbor(&v)
 }
 
-fn signing_message(claims_bytes: &[u8]) -> Vec<u8> {
-    let mut msg = Vec::with_capacity(SIGNING_CONTEXT.len() + claims_bytes.len());
-    msg.extend_from_slice(SIGNING_CONTEXT);
-    msg.extend_from_slice(claims_bytes);
-    msg
+/// The serialized protected header `{1: -8, 4: h'<key id>'}` (alg EdDSA, kid).
+pub fn encode_protected(key_id: KeyId) -> Vec<u8> {
+    to_cbor(&Value::Map(vec![
+        (int(1), int(COSE_ALG_EDDSA)),
+        (int(4), Value::Bytes(key_id.0.to_vec())),
+    ]))
+}
+
+/// The exact bytes Ed25519 signs: the COSE `Sig_structure`
+/// `["Signature1", protected, external_aad = h'', payload]` (RFC 9052 §4.4).
+pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
+    to_cbor(&Value::Array(vec![
+        Value::Text("Signature1".into()),
+        Value::Bytes(protected.to_vec()),
+        Value::Bytes(Vec::new()),
+        Value::Bytes(payload.to_vec()),
+    ]))
+}
+
+/// Builds the QR text from its three signed-over parts; `sign` uses it, and tests use it to
+/// build codes with chosen (e.g. forged) contents.
+pub fn assemble(protected: &[u8], payload: &[u8], signature: &[u8]) -> String {
+    let cose = Value::Tag(
+        COSE_SIGN1_TAG,
+        Box::new(Value::Array(vec![
+            Value::Bytes(protected.to_vec()),
+            Value::Map(Vec::new()),
+            Value::Bytes(payload.to_vec()),
+            Value::Bytes(signature.to_vec()),
+        ])),
+    );
+    format!("{QR_PREFIX}{}", base45::encode(&to_cbor(&cose)))
 }
 
 /// Signs claims with a district key and returns the text to put in the QR code ("LK1:…").
 pub fn sign(claims: &DocumentClaims, key: &IssuingKey) -> String {
-    let claims_bytes = encode_claims(claims, key.key_id());
-    let signature: Signature = key.signing_key.sign(&signing_message(&claims_bytes));
-    let envelope = Value::Array(vec![
-        Value::Bytes(claims_bytes),
-        Value::Bytes(signature.to_bytes().to_vec()),
-    ]);
-    format!("{QR_PREFIX}{}", base45::encode(&to_cbor(&envelope)))
+    let protected = encode_protected(key.key_id());
+    let payload = encode_claims(claims);
+    let signature: Signature = key.signing_key.sign(&sig_structure(&protected, &payload));
+    assemble(&protected, &payload, &signature.to_bytes())
 }
 
 fn malformed(msg: &str) -> VerifyError {
@@ -557,87 +633,141 @@ fn text_field(v: Value, name: &str) -> Result<String, VerifyError> {
     }
 }
 
-fn date_field(v: &Value, name: &str) -> Result<NaiveDate, VerifyError> {
-    let days = int_field(v, name)?;
+fn date_field(days: i128, name: &str) -> Result<NaiveDate, VerifyError> {
     i64::try_from(days)
         .ok()
         .and_then(date_from_days)
         .ok_or_else(|| malformed(&format!("{name}: date out of range")))
 }
 
+/// Checks that `v` is a map whose keys are exactly `keys`, in that order; returns the values.
+fn map_values(v: Value, keys: &[i64], what: &str) -> Result<Vec<Value>, VerifyError> {
+    let Value::Map(entries) = v else {
+        return Err(malformed(&format!("{what}: expected a map")));
+    };
+    if entries.len() != keys.len() {
+        return Err(malformed(&format!("{what}: wrong number of entries")));
+    }
+    let mut values = Vec::with_capacity(keys.len());
+    for ((k, v), want) in entries.into_iter().zip(keys) {
+        match k {
+            Value::Integer(i) if i128::from(i) == i128::from(*want) => values.push(v),
+            _ => {
+                return Err(malformed(&format!(
+                    "{what}: expected key {want} in this position"
+                )))
+            }
+        }
+    }
+    Ok(values)
+}
+
+/// Splits the text into the format version and the Base45 body.
+fn split_prefix(text: &str) -> Result<&str, VerifyError> {
+    if let Some(body) = text.strip_prefix(QR_PREFIX) {
+        return Ok(body);
+    }
+    // "LK<digits>:" with another number is a Loket code of a format we do not know.
+    if let Some((head, _)) = text.split_once(':') {
+        if let Some(digits) = head.strip_prefix("LK") {
+            if !digits.is_empty() && digits.len() <= 3 && digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                let v: u16 = digits.parse().unwrap_or(u16::MAX);
+                return Err(VerifyError::UnsupportedVersion(
+                    u8::try_from(v).unwrap_or(u8::MAX),
+                ));
+            }
+        }
+    }
+    Err(VerifyError::NotLoketCode)
+}
+
 /// Verifies a scanned QR text offline against the trust list and returns the signed claims.
 pub fn verify(qr_text: &str, trust: &TrustList) -> Result<Verified, VerifyError> {
     // Scanners sometimes append a line break; base45 itself never contains one.
     let text = qr_text.trim_end_matches(['\r', '\n']);
-    let body = text
-        .strip_prefix(QR_PREFIX)
-        .ok_or(VerifyError::NotLoketCode)?;
+    let body = split_prefix(text)?;
     let raw = base45::decode(body).map_err(|e| VerifyError::Malformed(e.to_string()))?;
 
-    let envelope = from_cbor_canonical(&raw, "envelope")?;
-    let (claims_bytes, sig_bytes) = match envelope {
-        Value::Array(items) if items.len() == 2 => {
-            let mut it = items.into_iter();
-            match (it.next(), it.next()) {
-                (Some(Value::Bytes(c)), Some(Value::Bytes(s))) => (c, s),
-                _ => return Err(malformed("envelope: expected [bstr, bstr]")),
-            }
-        }
-        _ => return Err(malformed("envelope: expected a 2-element array")),
+    let cose = from_cbor_canonical(&raw, "COSE_Sign1")?;
+    let items = match cose {
+        Value::Tag(COSE_SIGN1_TAG, inner) => match *inner {
+            Value::Array(items) if items.len() == 4 => items,
+            _ => return Err(malformed("COSE_Sign1: expected a 4-element array")),
+        },
+        _ => return Err(malformed("COSE_Sign1: expected CBOR tag 18")),
     };
+    let mut it = items.into_iter();
+    let (protected, unprotected, payload, sig_bytes) =
+        match (it.next(), it.next(), it.next(), it.next()) {
+            (Some(Value::Bytes(p)), Some(u), Some(Value::Bytes(c)), Some(Value::Bytes(s))) => {
+                (p, u, c, s)
+            }
+            _ => return Err(malformed("COSE_Sign1: expected [bstr, map, bstr, bstr]")),
+        };
+    if !matches!(&unprotected, Value::Map(m) if m.is_empty()) {
+        return Err(malformed("unprotected header must be an empty map"));
+    }
     let sig_arr: [u8; 64] = sig_bytes
         .as_slice()
         .try_into()
         .map_err(|_| malformed("signature must be 64 bytes"))?;
 
-    let claims_value = from_cbor_canonical(&claims_bytes, "claims")?;
-    let Value::Array(fields) = claims_value else {
-        return Err(malformed("claims: expected an array"));
-    };
-    // Version first, so a future layout is reported as such and not as damage.
-    let version = fields
-        .first()
-        .ok_or_else(|| malformed("claims: empty"))
-        .and_then(|v| int_field(v, "version"))?;
-    if version != i128::from(CLAIMS_VERSION) {
-        return Err(VerifyError::UnsupportedVersion(
-            u8::try_from(version).unwrap_or(u8::MAX),
-        ));
+    let header = map_values(
+        from_cbor_canonical(&protected, "protected header")?,
+        &[1, 4],
+        "protected header",
+    )?;
+    if int_field(&header[0], "alg")? != i128::from(COSE_ALG_EDDSA) {
+        return Err(malformed("alg: only EdDSA (-8) is accepted"));
     }
-    if fields.len() != CLAIMS_FIELDS {
-        return Err(malformed("claims: wrong number of fields"));
-    }
-    let key_id = match &fields[1] {
+    let key_id = match &header[1] {
         Value::Bytes(b) => KeyId(
             b.as_slice()
                 .try_into()
-                .map_err(|_| malformed("key id must be 4 bytes"))?,
+                .map_err(|_| malformed("kid must be 4 bytes"))?,
         ),
-        _ => return Err(malformed("key id: expected bytes")),
+        _ => return Err(malformed("kid: expected bytes")),
     };
     let key = trust.find(&key_id).ok_or(VerifyError::UnknownKey(key_id))?;
     key.public_key
         .verify_strict(
-            &signing_message(&claims_bytes),
+            &sig_structure(&protected, &payload),
             &Signature::from_bytes(&sig_arr),
         )
         .map_err(|_| VerifyError::BadSignature)?;
 
-    // Signed by a trusted key: now decode the remaining fields.
-    let doc_type_raw = int_field(&fields[2], "doc_type")?;
-    let doc_type = u8::try_from(doc_type_raw)
+    // Signed by a trusted key: now decode the claims.
+    let fields = map_values(
+        from_cbor_canonical(&payload, "claims")?,
+        &claim_key::ORDER,
+        "claims",
+    )?;
+    let iat = int_field(&fields[1], "iat")?;
+    if iat % i128::from(SECONDS_PER_DAY) != 0 {
+        return Err(malformed("iat: must be 00:00:00 UTC of the issue date"));
+    }
+    let issued_on = date_field(iat / i128::from(SECONDS_PER_DAY), "iat")?;
+    let doc_type = u8::try_from(int_field(&fields[2], "doc_type")?)
         .ok()
         .and_then(|v| DocType::try_from(v).ok())
         .ok_or_else(|| malformed("doc_type: unknown document type"))?;
-    let birth_date = date_field(&fields[6], "birth_date")?;
-    let issued_on = date_field(&fields[7], "issued_on")?;
-    let revision = u16::try_from(int_field(&fields[9], "revision")?)
+    let birth_date = date_field(int_field(&fields[6], "birth_date")?, "birth_date")?;
+    let revision = u16::try_from(int_field(&fields[7], "revision")?)
         .map_err(|_| malformed("revision: out of range"))?;
     let mut it = fields.into_iter();
-    let doc_number = text_field(it.nth(3).unwrap_or(Value::Null), "doc_number")?;
+    let district_code = text_field(it.next().unwrap_or(Value::Null), "iss")?;
+    let doc_number = text_field(it.nth(2).unwrap_or(Value::Null), "doc_number")?;
     let holder_name = text_field(it.next().unwrap_or(Value::Null), "holder_name")?;
-    let nik = text_field(it.next().unwrap_or(Value::Null), "nik")?;
-    let district_code = text_field(it.nth(2).unwrap_or(Value::Null), "district_code")?;
+    let nik = match it.next().unwrap_or(Value::Null) {
+        Value::Integer(i) => match u64::try_from(i) {
+            Ok(n) if n < 10_000_000_000_000_000 => format!("{n:016}"),
+            _ => return Err(malformed("nik: more than 16 digits")),
+        },
+        Value::Text(s) if !is_nik_digits(&s) => s,
+        Value::Text(_) => return Err(malformed("nik: 16 digits must be an integer")),
+        _ => return Err(malformed("nik: expected integer or text")),
+    };
     if district_code != key.district_code {
         return Err(VerifyError::DistrictMismatch {
             key_district: key.district_code.clone(),

@@ -26,21 +26,41 @@ fn trust(keys: &[&IssuingKey]) -> TrustList {
     TrustList::new(keys.iter().map(|k| k.trusted_key()).collect())
 }
 
-/// Re-encodes an envelope with different claims bytes but the given signature.
-fn forge(claims_bytes: Vec<u8>, sig: Vec<u8>) -> String {
-    let env = Value::Array(vec![Value::Bytes(claims_bytes), Value::Bytes(sig)]);
-    format!("{QR_PREFIX}{}", base45::encode(&to_cbor(&env)))
-}
-
-fn split(qr: &str) -> (Vec<u8>, Vec<u8>) {
+/// The three parts of a code: protected header, payload (claims) and signature.
+fn split(qr: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let raw = base45::decode(qr.strip_prefix(QR_PREFIX).unwrap()).unwrap();
-    match ciborium::from_reader::<Value, _>(raw.as_slice()).unwrap() {
-        Value::Array(v) => match (&v[0], &v[1]) {
-            (Value::Bytes(c), Value::Bytes(s)) => (c.clone(), s.clone()),
+    let Value::Tag(18, inner) = ciborium::from_reader::<Value, _>(raw.as_slice()).unwrap() else {
+        unreachable!()
+    };
+    match *inner {
+        Value::Array(v) => match (&v[0], &v[2], &v[3]) {
+            (Value::Bytes(p), Value::Bytes(c), Value::Bytes(s)) => {
+                (p.clone(), c.clone(), s.clone())
+            }
             _ => unreachable!(),
         },
         _ => unreachable!(),
     }
+}
+
+/// The claims payload of `c` with the decoded map edited.
+fn edit_claims(c: &DocumentClaims, edit: impl FnOnce(&mut Vec<(Value, Value)>)) -> Vec<u8> {
+    let Value::Map(mut m) = ciborium::from_reader::<Value, _>(encode_claims(c).as_slice()).unwrap()
+    else {
+        unreachable!()
+    };
+    edit(&mut m);
+    to_cbor(&Value::Map(m))
+}
+
+/// A code with the given claims payload and signature, signed-over header for `kid`.
+fn forge(kid: KeyId, payload: &[u8], sig: &[u8]) -> String {
+    assemble(&encode_protected(kid), payload, sig)
+}
+
+/// Base45 text of arbitrary CBOR, with the Loket prefix.
+fn wrap(v: &Value) -> String {
+    format!("{QR_PREFIX}{}", base45::encode(&to_cbor(v)))
 }
 
 #[test]
@@ -71,16 +91,69 @@ fn round_trip_edge_values() {
 fn golden_vector() {
     // Fixed seed and claims: this exact text is the format contract. If it changes,
     // every printed document stops verifying; bump the version instead.
+    // (More vectors, checked the same way, live in tests/vectors/.)
     let qr = sign(&claims(), &key(7));
     assert_eq!(qr, GOLDEN);
     assert_eq!(key(7).key_id().to_string(), GOLDEN_KEY_ID);
     assert_eq!(verify(GOLDEN, &trust(&[&key(7)])).unwrap().claims, claims());
 }
 
+#[test]
+fn wire_layout_is_cose_sign1_with_cwt_claims() {
+    let k = key(7);
+    let (protected, payload, sig) = split(&sign(&claims(), &k));
+    // {1: -8, 4: h'fe812c12'}
+    assert_eq!(
+        protected,
+        [0xa2, 0x01, 0x27, 0x04, 0x44, 0xfe, 0x81, 0x2c, 0x12]
+    );
+    assert_eq!(sig.len(), 64);
+    let Value::Map(m) = ciborium::from_reader::<Value, _>(payload.as_slice()).unwrap() else {
+        unreachable!()
+    };
+    let keys: Vec<i128> = m
+        .iter()
+        .map(|(k, _)| i128::from(k.as_integer().unwrap()))
+        .collect();
+    assert_eq!(keys, [1, 6, -1, -2, -3, -4, -5, -6]);
+    assert_eq!(m[0].1, Value::Text("73.15".into()));
+    // 2026-11-22T00:00:00Z
+    assert_eq!(m[1].1, Value::Integer(1_795_305_600.into()));
+    assert_eq!(m[5].1, Value::Integer(7_315_012_302_900_001u64.into()));
+    // 1990-02-23 is day 7358.
+    assert_eq!(m[6].1, Value::Integer(7358.into()));
+    // The signature is over the COSE Sig_structure, nothing else.
+    let msg = sig_structure(&protected, &payload);
+    assert_eq!(&msg[..12], b"\x84\x6aSignature1");
+    k.signing_key
+        .verifying_key()
+        .verify_strict(&msg, &Signature::from_bytes(&sig.try_into().unwrap()))
+        .unwrap();
+}
+
+#[test]
+fn nik_that_is_not_16_digits_travels_as_text() {
+    let k = key(7);
+    let t = trust(&[&k]);
+    for nik in ["0000000000000001", "12345", "7315O12302900001", ""] {
+        let mut c = claims();
+        c.nik = nik.into();
+        assert_eq!(verify(&sign(&c, &k), &t).unwrap().claims.nik, nik);
+    }
+    // 16 digits written as text (a second form of the same claims) is refused.
+    let payload = edit_claims(&claims(), |m| {
+        m[5].1 = Value::Text("7315012302900001".into())
+    });
+    let protected = encode_protected(k.key_id());
+    let sig = k.signing_key.sign(&sig_structure(&protected, &payload));
+    let res = verify(&assemble(&protected, &payload, &sig.to_bytes()), &t);
+    assert!(matches!(res, Err(VerifyError::Malformed(_))), "{res:?}");
+}
+
 /// Key id of `SigningKey::from_bytes(&[7; 32])`, cross-checked with Python `cryptography`.
 const GOLDEN_KEY_ID: &str = "fe812c12";
-/// Cross-checked independently: base45-decoded, CBOR-parsed and Ed25519-verified in Python.
-const GOLDEN: &str = "LK1:NLG -9970%7WWP5B801:6.96%W5UM9NF6TF63W5646646EB6NB8LS8Y347ZAMB8MY9PR8U*8JH9:IA1:6.96746QF6846FA7646746%73K1OYBA ZC7L6.96/10498*BM6PIKHNAIFC%TW:DMUR+CNM8N738-NK1-E4%C8FDYT7DMN434SAMHCCY2GI9M0M9QRB/OD$UFD$DBLS-+J8ZT+NBI$TD0";
+/// Cross-checked independently by tests/independent.rs (Python, from docs/QR_FORMAT.md alone).
+const GOLDEN: &str = "LK1:RRQ+D9P60CO0%7WWP58CKWJ9.701:6Z$5TV6DF3KC0+8GJ60KPEAL6NW6%NA5W58469%6646646746:F4NB8LS8Y347ZAMB8MY9PR8U*8JH9CHARI3$C3CAV9BRO84%73W1O/10U982CHJH5 I4F%FSPDUFGVP0EROE8V+-A./4Y80A*V*T79-EQS3DP51+5264$NF A7.BE.HOX+KBOAAXR8F59WU/5A CWR3F90";
 
 #[test]
 fn fits_qr_version_10_m_with_long_name() {
@@ -143,7 +216,7 @@ fn random_mutations_never_verify() {
     let k = key(7);
     let t = trust(&[&k]);
     let qr = sign(&claims(), &k);
-    let (claims_bytes, sig) = split(&qr);
+    let (_, claims_bytes, sig) = split(&qr);
     let raw = base45::decode(&qr[QR_PREFIX.len()..]).unwrap();
     let mut rng = StdRng::seed_from_u64(0x10c3);
     for _ in 0..400 {
@@ -164,7 +237,7 @@ fn random_mutations_never_verify() {
                     let i = rng.gen_range(0..c.len());
                     c[i] ^= rng.gen_range(1..=255u8);
                 }
-                forge(c, sig.clone())
+                forge(k.key_id(), &c, &sig)
             }
             _ => {
                 let mut b = qr.clone().into_bytes();
@@ -200,18 +273,34 @@ fn forged_name_with_original_key_id_is_bad_signature() {
     let other = key(8);
     let mut c = claims();
     c.holder_name = "MALLAPI".into();
-    // Claims carry the genuine key id but are signed by someone else's key.
-    let forged_claims = encode_claims(&c, genuine.key_id());
-    let sig = other.signing_key.sign(&signing_message(&forged_claims));
-    let qr = forge(forged_claims.clone(), sig.to_bytes().to_vec());
+    // The header carries the genuine key id but someone else's key signed.
+    let payload = encode_claims(&c);
+    let protected = encode_protected(genuine.key_id());
+    let sig = other.signing_key.sign(&sig_structure(&protected, &payload));
     assert_eq!(
-        verify(&qr, &trust(&[&genuine])),
+        verify(
+            &assemble(&protected, &payload, &sig.to_bytes()),
+            &trust(&[&genuine])
+        ),
         Err(VerifyError::BadSignature)
     );
     // Same name change with the genuine signature kept.
-    let (_, genuine_sig) = split(&sign(&claims(), &genuine));
+    let (_, _, genuine_sig) = split(&sign(&claims(), &genuine));
     assert_eq!(
-        verify(&forge(forged_claims, genuine_sig), &trust(&[&genuine])),
+        verify(
+            &forge(genuine.key_id(), &payload, &genuine_sig),
+            &trust(&[&genuine])
+        ),
+        Err(VerifyError::BadSignature)
+    );
+    // The genuine payload and signature under a header naming another (trusted) key: the
+    // kid is signed, so this fails too.
+    let (_, genuine_payload, _) = split(&sign(&claims(), &genuine));
+    assert_eq!(
+        verify(
+            &forge(other.key_id(), &genuine_payload, &genuine_sig),
+            &trust(&[&genuine, &other])
+        ),
         Err(VerifyError::BadSignature)
     );
 }
@@ -221,37 +310,94 @@ fn error_table() {
     let k = key(7);
     let t = trust(&[&k]);
     let sig = vec![0u8; 64];
-    let mut v2 = to_cbor(&Value::Array(vec![Value::Integer(2.into())]));
+    let good = encode_claims(&claims());
     let cases: Vec<(String, VerifyError)> = vec![
         ("".into(), VerifyError::NotLoketCode),
         ("HC1:ABC".into(), VerifyError::NotLoketCode),
         ("https://example.org".into(), VerifyError::NotLoketCode),
         ("lk1:BB8".into(), VerifyError::NotLoketCode),
+        ("LKX:BB8".into(), VerifyError::NotLoketCode),
+        ("LK2:BB8".into(), VerifyError::UnsupportedVersion(2)),
+        ("LK12:".into(), VerifyError::UnsupportedVersion(12)),
         (
-            forge(std::mem::take(&mut v2), sig.clone()),
-            VerifyError::UnsupportedVersion(2),
-        ),
-        (
-            forge(encode_claims(&claims(), KeyId([1, 2, 3, 4])), sig.clone()),
+            forge(KeyId([1, 2, 3, 4]), &good, &sig),
             VerifyError::UnknownKey(KeyId([1, 2, 3, 4])),
         ),
-        (
-            forge(encode_claims(&claims(), k.key_id()), sig.clone()),
-            VerifyError::BadSignature,
-        ),
+        (forge(k.key_id(), &good, &sig), VerifyError::BadSignature),
     ];
     for (text, want) in cases {
         assert_eq!(verify(&text, &t), Err(want), "{text:?}");
     }
+    let b = |v: &[u8]| Value::Bytes(v.to_vec());
+    let prot = encode_protected(k.key_id());
+    let sign1 = |items: Vec<Value>| Value::Tag(18, Box::new(Value::Array(items)));
+    let signed = |payload: Vec<u8>| {
+        let s = k.signing_key.sign(&sig_structure(&prot, &payload));
+        forge(k.key_id(), &payload, &s.to_bytes())
+    };
+    let header = |entries: Vec<(Value, Value)>| to_cbor(&Value::Map(entries));
+    let i = |v: i64| Value::Integer(v.into());
     let malformed = [
         "LK1:".to_string(),
         "LK1:A".to_string(),
         "LK1:GGW".to_string(),
-        forge(encode_claims(&claims(), k.key_id()), vec![0u8; 63]),
-        format!(
-            "{QR_PREFIX}{}",
-            base45::encode(&to_cbor(&Value::Array(vec![])))
+        forge(k.key_id(), &good, &[0u8; 63]),
+        wrap(&Value::Array(vec![])),
+        // Untagged COSE_Sign1.
+        wrap(&Value::Array(vec![
+            b(&prot),
+            Value::Map(vec![]),
+            b(&good),
+            b(&sig),
+        ])),
+        // Wrong tag (COSE_Sign = 98).
+        wrap(&Value::Tag(
+            98,
+            Box::new(Value::Array(vec![
+                b(&prot),
+                Value::Map(vec![]),
+                b(&good),
+                b(&sig),
+            ])),
+        )),
+        // Three elements.
+        wrap(&sign1(vec![b(&prot), Value::Map(vec![]), b(&good)])),
+        // Non-empty unprotected header (kid must be protected).
+        wrap(&sign1(vec![
+            b(&prot),
+            Value::Map(vec![(i(4), b(&[1, 2, 3, 4]))]),
+            b(&good),
+            b(&sig),
+        ])),
+        // alg ES256 (-7) instead of EdDSA.
+        forge_header(header(vec![(i(1), i(-7)), (i(4), b(&k.key_id().0))]), &good),
+        // kid of 5 bytes, header keys swapped, extra header entry.
+        forge_header(
+            header(vec![(i(1), i(-8)), (i(4), b(&[1, 2, 3, 4, 5]))]),
+            &good,
         ),
+        forge_header(header(vec![(i(4), b(&k.key_id().0)), (i(1), i(-8))]), &good),
+        forge_header(
+            header(vec![(i(1), i(-8)), (i(4), b(&k.key_id().0)), (i(3), i(0))]),
+            &good,
+        ),
+        // Validly signed, but claims are not in the agreed shape.
+        signed(edit_claims(&claims(), |m| m.swap(0, 1))),
+        signed(edit_claims(&claims(), |m| {
+            m.pop();
+        })),
+        signed(edit_claims(&claims(), |m| m.push((i(7), b(&[0]))))),
+        signed(edit_claims(&claims(), |m| m[1].1 = i(1_795_305_601))),
+        signed(edit_claims(&claims(), |m| m[2].1 = i(9))),
+        signed(edit_claims(&claims(), |m| {
+            m[5].1 = Value::Integer(10_000_000_000_000_000u64.into())
+        })),
+        signed(edit_claims(&claims(), |m| {
+            m[6].1 = Value::Integer(i64::MAX.into())
+        })),
+        signed(edit_claims(&claims(), |m| m[7].1 = i(70_000))),
+        signed(edit_claims(&claims(), |m| m[0].1 = i(7315))),
+        signed(to_cbor(&Value::Array(vec![]))),
     ];
     for text in malformed {
         assert!(
@@ -262,25 +408,38 @@ fn error_table() {
     }
 }
 
+/// A code with a hand-made protected header, validly signed by key 7 over it.
+fn forge_header(protected: Vec<u8>, payload: &[u8]) -> String {
+    let s = key(7).signing_key.sign(&sig_structure(&protected, payload));
+    assemble(&protected, payload, &s.to_bytes())
+}
+
 #[test]
 fn non_canonical_and_trailing_bytes_rejected() {
     let k = key(7);
     let t = trust(&[&k]);
-    let (c, s) = split(&sign(&claims(), &k));
-    // Envelope with trailing byte.
-    let mut raw = to_cbor(&Value::Array(vec![
-        Value::Bytes(c.clone()),
-        Value::Bytes(s),
-    ]));
+    let qr = sign(&claims(), &k);
+    let mut raw = base45::decode(&qr[QR_PREFIX.len()..]).unwrap();
+    // Trailing byte.
     raw.push(0);
     let text = format!("{QR_PREFIX}{}", base45::encode(&raw));
     assert!(matches!(verify(&text, &t), Err(VerifyError::Malformed(_))));
-    // Envelope array header written in a non-minimal form (0x98 0x02 instead of 0x82).
+    // Array header written in a non-minimal form (0x98 0x04 instead of 0x84).
     raw.pop();
-    let mut long = vec![0x98, 0x02];
-    long.extend_from_slice(&raw[1..]);
+    assert_eq!(raw[..2], [0xd2, 0x84]);
+    let mut long = vec![0xd2, 0x98, 0x04];
+    long.extend_from_slice(&raw[2..]);
     let text = format!("{QR_PREFIX}{}", base45::encode(&long));
     assert!(matches!(verify(&text, &t), Err(VerifyError::Malformed(_))));
+    // Claims validly signed but with a non-minimal integer (revision 0 as 0x18 0x00).
+    let mut payload = encode_claims(&claims());
+    assert_eq!(payload[payload.len() - 2..], [0x25, 0x00]);
+    payload.pop();
+    payload.extend_from_slice(&[0x18, 0x00]);
+    let protected = encode_protected(k.key_id());
+    let s = k.signing_key.sign(&sig_structure(&protected, &payload));
+    let res = verify(&assemble(&protected, &payload, &s.to_bytes()), &t);
+    assert!(matches!(res, Err(VerifyError::Malformed(_))), "{res:?}");
 }
 
 #[test]
