@@ -25,6 +25,10 @@
 //! - listing all applications and a few typical searches (`VillageStore::search`: name part,
 //!   NIK, tracking number, service, no hit) once 10,000 are stored.
 //!
+//! The full run ends with the documents/QR section (`crate::bench_qr`: verify throughput
+//! against raw `verify_strict`, decode + verify from 300/150-dpi and rotated scans against
+//! `zbarimg`, PDF render time, size and determinism); `--qr` runs that section alone.
+//!
 //! Every rate is also given as a ratio to the raw insert rate. `--quick` uses fewer samples and
 //! smaller stores (0, 100 and 1,000 existing; listing and search at 2,000) for a run of a few
 //! seconds. The full run is bounded by about 12,000 durable writes plus 15 scan intakes, well
@@ -89,8 +93,12 @@ const CONTOH_KK: &[u8] = include_bytes!("../../../assets/demo/contoh-kk.jpg");
 const SAVE_SLOTS: [(&str, usize); 3] =
     [("surat_keterangan_lahir", 0), ("kk", 1), ("buku_nikah", 2)];
 
-/// Runs the benchmark, prints a table and writes the JSON report to `json` if given.
-pub fn run(quick: bool, json_path: Option<&Path>) -> anyhow::Result<()> {
+/// Runs the benchmark, prints a table and writes the JSON report to `json` if given; with
+/// `qr_only`, only the documents/QR section.
+pub fn run(quick: bool, qr_only: bool, json_path: Option<&Path>) -> anyhow::Result<()> {
+    if qr_only {
+        return run_qr_only(quick, json_path);
+    }
     let plan = if quick { &QUICK } else { &FULL };
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
     let key_bytes: [u8; 32] = rand::random();
@@ -313,6 +321,8 @@ pub fn run(quick: bool, json_path: Option<&Path>) -> anyhow::Result<()> {
         dir.path().display()
     );
 
+    let qr = crate::bench_qr::run(quick, dir.path())?;
+
     if let Some(path) = json_path {
         let report = json!({
             "quick": quick,
@@ -350,6 +360,34 @@ pub fn run(quick: bool, json_path: Option<&Path>) -> anyhow::Result<()> {
                 "queries": search_json,
             },
             "scan": scan_json,
+            "documents_qr": qr,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `loket bench --qr`: only the documents/QR section.
+fn run_qr_only(quick: bool, json_path: Option<&Path>) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    eprintln!(
+        "loket bench --qr ({}, {build} build) in {}",
+        if quick { "quick" } else { "full" },
+        dir.path().display()
+    );
+    let qr = crate::bench_qr::run(quick, dir.path())?;
+    if let Some(path) = json_path {
+        let report = json!({
+            "quick": quick,
+            "build": build,
+            "documents_qr": qr,
         });
         std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
@@ -413,10 +451,10 @@ fn search_queries(
 }
 
 /// Latencies of one measured operation.
-struct Samples(Vec<Duration>);
+pub(crate) struct Samples(pub(crate) Vec<Duration>);
 
 impl Samples {
-    fn percentile(&self, p: f64) -> Duration {
+    pub(crate) fn percentile(&self, p: f64) -> Duration {
         let mut v = self.0.clone();
         v.sort_unstable();
         let i = ((v.len() as f64 - 1.0) * p).round() as usize;
@@ -424,13 +462,13 @@ impl Samples {
     }
 
     /// Operations per second over the measured calls only.
-    fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         let total: Duration = self.0.iter().sum();
         self.0.len() as f64 / total.as_secs_f64()
     }
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1_000.0
 }
 

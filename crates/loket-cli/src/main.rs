@@ -1,6 +1,7 @@
 //! `loket`: one binary for the back office server, offline document verification and demo data.
 
 mod bench;
+mod bench_qr;
 mod bundle;
 mod demo;
 mod device;
@@ -84,6 +85,9 @@ enum Command {
         /// Smaller stores and fewer samples (a few seconds).
         #[arg(long)]
         quick: bool,
+        /// Only the documents/QR section: verify throughput, scan decoding, PDF rendering.
+        #[arg(long)]
+        qr: bool,
         /// Also write the results as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -174,7 +178,7 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Command::Bench { quick, json } => match bench::run(quick, json.as_deref()) {
+        Command::Bench { quick, qr, json } => match bench::run(quick, qr, json.as_deref()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("loket bench: {e:#}");
