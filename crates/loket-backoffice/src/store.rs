@@ -91,6 +91,9 @@ pub struct ReceivedApplication {
     pub revision_id: Option<Uuid>,
 }
 
+/// Longest reason a reviewer may give (reject, return), so a resident's paper stays readable.
+const MAX_REASON_CHARS: usize = 500;
+
 /// The back office's SQLite store.
 pub struct BackofficeStore {
     conn: Connection,
@@ -335,22 +338,49 @@ impl BackofficeStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DecisionError> {
+        self.decide_with_reason(
+            id,
+            ApplicationStatus::Rejected,
+            reason,
+            DecisionError::ReasonRequired,
+            now,
+        )
+    }
+
+    /// A decision that carries a reason (reject, return for correction): the status and the
+    /// device's feed entry with the reason commit together; an empty or overlong reason is
+    /// `missing_reason` and changes nothing.
+    pub(crate) fn decide_with_reason(
+        &mut self,
+        id: Uuid,
+        status: ApplicationStatus,
+        reason: &str,
+        missing_reason: DecisionError,
+        now: DateTime<Utc>,
+    ) -> Result<(), DecisionError> {
         let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(DecisionError::ReasonRequired);
+        if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+            return Err(missing_reason);
         }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let app = under_review(&tx, id)?;
         tx.execute(
-            "UPDATE applications SET status = 'rejected', reason = ?2, decided_at = ?3 WHERE id = ?1",
-            params![id.to_string(), reason, now.to_rfc3339()],
+            "UPDATE applications SET status = ?2, reason = ?3, decided_at = ?4 WHERE id = ?1",
+            params![id.to_string(), status.code(), reason, now.to_rfc3339()],
         )?;
         tx.execute(
             "INSERT INTO events(application_id, village_code, device_no, status, reason, changed_at)
-             VALUES (?1, ?2, ?3, 'rejected', ?4, ?5)",
-            params![id.to_string(), app.village_code, app.device_no, reason, now.to_rfc3339()],
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                id.to_string(),
+                app.village_code,
+                app.device_no,
+                status.code(),
+                reason,
+                now.to_rfc3339()
+            ],
         )?;
         tx.commit()?;
         Ok(())

@@ -10,11 +10,11 @@
 use chrono::{DateTime, Utc};
 use loket_domain::{Applicant, ApplicationStatus, Lang, ProvidedDocument, ServiceCode};
 use loket_sync::protocol::{ApplicationEnvelope, DeviceRef, SubmitOutcome, SubmitResult};
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Transaction};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
-use super::{content_hash, to_sql_err, under_review, BackofficeStore, DecisionError};
+use super::{content_hash, to_sql_err, BackofficeStore, DecisionError};
 
 /// Migration (appended to the store's list): the revision each application is at, and every
 /// version a correction replaced.
@@ -40,9 +40,6 @@ pub(super) const MIGRATION: &str = "
         PRIMARY KEY (application_id, revision)
     ) WITHOUT ROWID;
 ";
-
-/// Longest reason a reviewer may give, in characters (as for rejections).
-const MAX_REASON_CHARS: usize = 500;
 
 /// One version of an application as the back office received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,31 +82,13 @@ impl BackofficeStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DecisionError> {
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-            return Err(DecisionError::ReturnReasonRequired);
-        }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let app = under_review(&tx, id)?;
-        tx.execute(
-            "UPDATE applications SET status = 'returned', reason = ?2, decided_at = ?3 WHERE id = ?1",
-            params![id.to_string(), reason, now.to_rfc3339()],
-        )?;
-        tx.execute(
-            "INSERT INTO events(application_id, village_code, device_no, status, reason, changed_at)
-             VALUES (?1, ?2, ?3, 'returned', ?4, ?5)",
-            params![
-                id.to_string(),
-                app.village_code,
-                app.device_no,
-                reason,
-                now.to_rfc3339()
-            ],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.decide_with_reason(
+            id,
+            ApplicationStatus::Returned,
+            reason,
+            DecisionError::ReturnReasonRequired,
+            now,
+        )
     }
 
     /// Every version of an application, oldest first, the current one last; empty when the id
