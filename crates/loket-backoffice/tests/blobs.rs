@@ -10,7 +10,7 @@ use loket_domain::{
 use loket_qr::IssuingKey;
 use loket_store::{DatabaseKey, DeviceIdentity, NewApplication, NewScan, VillageStore};
 use loket_sync::blobs::{BlobError, UploadProgress, UploadReport};
-use loket_sync::bundle::envelope;
+use loket_sync::protocol::envelope;
 use loket_sync::protocol::{
     BlobAnnounce, BlobConflict, BlobStatus, DeviceRef, SubmitBatch, SubmitOutcome, MAX_CHUNK_BYTES,
 };

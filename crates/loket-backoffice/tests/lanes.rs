@@ -15,7 +15,7 @@ use loket_backoffice::{AppState, BackofficeStore};
 use loket_domain::{validate_applicant, ApplicantForm, ApplicationStatus, RegionCode, ServiceCode};
 use loket_qr::IssuingKey;
 use loket_store::{DatabaseKey, DeviceIdentity, NewApplication, OutboxState, VillageStore};
-use loket_sync::protocol::{ApplicationEnvelope, DeviceRef, SubmitBatch};
+use loket_sync::protocol::{DeviceRef, SubmitBatch};
 use loket_sync::{
     sync_pass, Lane, LaneProgress, LaneState, SyncClient, SyncEnv, SyncError, SyncReport, Trigger,
 };
@@ -70,22 +70,6 @@ fn register(store: &mut VillageStore, n: u128) -> Uuid {
         )
         .unwrap()
         .id
-}
-
-fn envelope(a: &loket_store::StoredApplication) -> ApplicationEnvelope {
-    ApplicationEnvelope {
-        id: a.id,
-        tracking_number: a.tracking_number.clone(),
-        service: a.service.clone(),
-        captured_at: a.captured_at,
-        operator: a.operator.clone(),
-        data: a.data.clone(),
-        catalogue_version: a.catalogue_version.clone(),
-        fields: a.fields.clone(),
-        provided: a.provided.clone(),
-        revision: a.revision,
-        revision_id: a.revision_id,
-    }
 }
 
 fn client(url: &str) -> Result<SyncClient, SyncError> {
@@ -534,7 +518,7 @@ async fn an_item_left_sending_by_a_crash_is_sent_again_and_stored_once() {
     village.mark_sending(&[a, b], now()).unwrap();
     let envelopes: Vec<_> = [a, b]
         .iter()
-        .map(|id| envelope(&village.application(*id).unwrap()))
+        .map(|id| loket_sync::protocol::envelope(&village.application(*id).unwrap()))
         .collect();
     let url2 = url.clone();
     tokio::task::spawn_blocking(move || {

@@ -609,7 +609,7 @@ async fn returned_corrected_and_resent_as_revision_one_over_loopback() {
         .any(|b| b.complete));
 
     // Resending the same revision (a lost answer) is already_stored and changes nothing.
-    let envelope = loket_sync::bundle::envelope(&village.application(id).unwrap());
+    let envelope = loket_sync::protocol::envelope(&village.application(id).unwrap());
     assert_eq!(envelope.revision, 1);
     let answer = state
         .store

@@ -85,6 +85,12 @@ impl DeviceSigner {
         &self.device
     }
 
+    /// Signs `message` with the device key (USB bundles), so the key never leaves the signer.
+    pub fn sign(&self, message: &[u8]) -> ed25519_dalek::Signature {
+        use ed25519_dalek::Signer as _;
+        self.key.sign(message)
+    }
+
     /// The three authentication headers for one request signed at `now`.
     pub fn headers(
         &self,

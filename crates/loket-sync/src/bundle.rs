@@ -23,12 +23,13 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use chrono::{DateTime, Utc};
 use curve25519_dalek::MontgomeryPoint;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::protocol::{ApplicationEnvelope, AuditEntryWire, DeviceRef};
+use crate::auth::DeviceSigner;
+use crate::protocol::{envelope, ApplicationEnvelope, AuditEntryWire, DeviceRef};
 
 /// The first bytes of every bundle file, so a wrong file is refused before any parsing.
 pub const BUNDLE_MAGIC: &[u8; 15] = b"LOKET-BUNDLE-1\n";
@@ -101,18 +102,10 @@ struct SignedContent {
     signature: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
+/// Exactly `N` bytes of hex, or `None`.
 fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    if s.len() != 2 * N {
-        return None;
-    }
     let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
+    hex::decode_to_slice(s, &mut out).ok()?;
     Some(out)
 }
 
@@ -137,8 +130,7 @@ fn signed_message(header: &[u8], content: &[u8]) -> Vec<u8> {
 /// key (`TrustedKey::bundle_key`). Randomness and time are parameters.
 pub fn seal_bundle(
     content: &BundleContent,
-    device: &DeviceRef,
-    device_key: &SigningKey,
+    signer: &DeviceSigner,
     district_bundle_key: &[u8; 32],
     now: DateTime<Utc>,
     rng: &mut (impl RngCore + CryptoRng),
@@ -154,17 +146,17 @@ pub fn seal_bundle(
     let key = derive_key(&shared, &ephemeral_public, district_bundle_key);
     let header = BundleHeader {
         format: BUNDLE_FORMAT.into(),
-        device: device.clone(),
+        device: signer.device().clone(),
         created_at: now,
-        ephemeral_key: hex(&ephemeral_public),
-        nonce: hex(&nonce),
+        ephemeral_key: hex::encode(ephemeral_public),
+        nonce: hex::encode(nonce),
     };
     let header_json = serde_json::to_vec(&header).expect("header serialises");
     let content_json = serde_json::to_vec(content).expect("content serialises");
-    let signature = device_key.sign(&signed_message(&header_json, &content_json));
+    let signature = signer.sign(&signed_message(&header_json, &content_json));
     let plaintext = serde_json::to_vec(&SignedContent {
         content: content.clone(),
-        signature: hex(&signature.to_bytes()),
+        signature: hex::encode(signature.to_bytes()),
     })
     .expect("signed content serialises");
     let ciphertext = ChaCha20Poly1305::new(Key::from_slice(&key))
@@ -253,23 +245,6 @@ pub fn open_bundle(
     Ok((header, signed.content))
 }
 
-/// The wire form of a stored application: exactly what the network push sends.
-pub fn envelope(app: &loket_store::StoredApplication) -> ApplicationEnvelope {
-    ApplicationEnvelope {
-        id: app.id,
-        tracking_number: app.tracking_number.clone(),
-        service: app.service.clone(),
-        captured_at: app.captured_at,
-        operator: app.operator.clone(),
-        data: app.data.clone(),
-        catalogue_version: app.catalogue_version.clone(),
-        fields: app.fields.clone(),
-        provided: app.provided.clone(),
-        revision: app.revision,
-        revision_id: app.revision_id,
-    }
-}
-
 /// Gathers what a bundle carries from the village store: every application still waiting in
 /// the outbox (never synced, or waiting to be retried), every page they refer to, and the audit
 /// entries the district has not acknowledged.
@@ -318,12 +293,6 @@ pub fn export_bundle(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<(Vec<u8>, BundleContent), ExportError> {
     let signer = crate::auth::device_signer(store)?.ok_or(ExportError::NotEnrolled)?;
-    let seed_hex = store
-        .setting(crate::auth::DEVICE_SIGNING_KEY_SETTING)?
-        .ok_or(ExportError::NotEnrolled)?;
-    let seed: zeroize::Zeroizing<[u8; 32]> =
-        zeroize::Zeroizing::new(unhex(seed_hex.trim()).ok_or(ExportError::NotEnrolled)?);
-    let key = SigningKey::from_bytes(&seed);
     let trust = store
         .setting(crate::client::TRUST_LIST_SETTING)?
         .and_then(|json| loket_qr::TrustList::from_json(&json).ok())
@@ -334,7 +303,7 @@ pub fn export_bundle(
         .find_map(|k| k.bundle_key)
         .ok_or(BundleError::NoDistrictKey)?;
     let content = bundle_content(store)?;
-    let bytes = seal_bundle(&content, signer.device(), &key, &district, now, rng);
+    let bytes = seal_bundle(&content, &signer, &district, now, rng);
     Ok((bytes, content))
 }
 
@@ -358,6 +327,7 @@ pub enum ExportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ed25519_dalek::SigningKey;
     use rand::rngs::StdRng;
     use rand::SeedableRng;
 
@@ -393,8 +363,7 @@ mod tests {
             .with_timezone(&Utc);
         seal_bundle(
             &content(),
-            &device(),
-            device_key,
+            &DeviceSigner::new(device(), device_key.clone()),
             &district_public(),
             now,
             &mut StdRng::seed_from_u64(7),

@@ -21,7 +21,7 @@ use crate::client::TRUST_LIST_SETTING;
 use crate::planner::{
     self, Lane, LaneDecision, LaneMemory, LaneState, Plan, PlanInput, SkipReason, Trigger,
 };
-use crate::protocol::{ApplicationEnvelope, DeviceRef, SubmitBatch, SubmitOutcome};
+use crate::protocol::{envelope, DeviceRef, SubmitBatch, SubmitOutcome};
 use crate::{SyncClient, SyncError, SyncReport};
 
 /// Setting key under which the lanes' last reports are kept (JSON list of [`LaneMemory`]).
@@ -664,22 +664,5 @@ fn skip_message(reason: &SkipReason, plan: &Plan) -> String {
         SkipReason::BackingOff { .. } => {
             "Gagal pada sinkron sebelumnya; menunggu sebentar sebelum mencoba lagi.".into()
         }
-    }
-}
-
-/// One stored application as pushed.
-fn envelope(a: &loket_store::StoredApplication) -> ApplicationEnvelope {
-    ApplicationEnvelope {
-        id: a.id,
-        tracking_number: a.tracking_number.clone(),
-        service: a.service.clone(),
-        captured_at: a.captured_at,
-        operator: a.operator.clone(),
-        data: a.data.clone(),
-        catalogue_version: a.catalogue_version.clone(),
-        fields: a.fields.clone(),
-        provided: a.provided.clone(),
-        revision: a.revision,
-        revision_id: a.revision_id,
     }
 }

@@ -63,6 +63,24 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+/// The wire form of a stored application: what the network push, the USB bundle and tests send,
+/// built in one place so the two paths can never differ.
+pub fn envelope(app: &loket_store::StoredApplication) -> ApplicationEnvelope {
+    ApplicationEnvelope {
+        id: app.id,
+        tracking_number: app.tracking_number.clone(),
+        service: app.service.clone(),
+        captured_at: app.captured_at,
+        operator: app.operator.clone(),
+        data: app.data.clone(),
+        catalogue_version: app.catalogue_version.clone(),
+        fields: app.fields.clone(),
+        provided: app.provided.clone(),
+        revision: app.revision,
+        revision_id: app.revision_id,
+    }
+}
+
 /// `POST /api/v1/applications` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubmitBatch {

@@ -95,10 +95,7 @@ impl BackofficeStore {
             let data = base64::engine::general_purpose::STANDARD
                 .decode(&page.bytes_base64)
                 .map_err(|_| ImportError::PageHash(page.sha256.clone()))?;
-            let actual: String = Sha256::digest(&data)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let actual = hex::encode(Sha256::digest(&data));
             if actual != page.sha256 {
                 return Err(ImportError::PageHash(page.sha256.clone()));
             }
