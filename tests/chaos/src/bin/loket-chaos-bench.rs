@@ -296,7 +296,8 @@ fn run(
         )?;
         let app = store.application(id)?;
         payload.apps += 1;
-        payload.app_bytes += serde_json::to_vec(&loket_sync::bundle::envelope(&app))?.len() as u64;
+        payload.app_bytes +=
+            serde_json::to_vec(&loket_sync::protocol::envelope(&app))?.len() as u64;
         for page in app.provided.iter().flat_map(|p| &p.pages) {
             payload.pages += 1;
             payload.page_bytes += page.size;
@@ -387,7 +388,7 @@ fn push_applications(
         if batch.is_empty() {
             return Ok(());
         }
-        let applications = batch.iter().map(loket_sync::bundle::envelope).collect();
+        let applications = batch.iter().map(loket_sync::protocol::envelope).collect();
         match client.submit(&SubmitBatch {
             device: device.clone(),
             applications,
