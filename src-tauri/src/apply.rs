@@ -521,6 +521,33 @@ pub struct ScanView {
     skew_degrees: f32,
 }
 
+/// Stores the pages of one intake (the thumbnail with page 1), for the form to refer to by hash.
+pub fn store_intake(
+    store: &mut VillageStore,
+    intake: &loket_scan::ScanIntake,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> std::result::Result<Vec<loket_domain::ScanRef>, loket_store::StoreError> {
+    intake
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(i, page)| {
+            store.put_scan(
+                &NewScan {
+                    bytes: page.jpeg.clone(),
+                    media_type: "image/jpeg".into(),
+                    thumbnail: if i == 0 {
+                        intake.thumbnail_png.clone()
+                    } else {
+                        Vec::new()
+                    },
+                },
+                now,
+            )
+        })
+        .collect()
+}
+
 /// Takes in a picked, dropped or photographed file: sniffs, bounds, straightens and compresses
 /// it into pages, and stores them encrypted by content. A bad file changes nothing.
 #[tauri::command]
@@ -550,28 +577,10 @@ pub async fn attach_scan(
         )
     })?;
     let mut store = lock(&desk)?;
-    let now = Local::now().fixed_offset();
-    let mut pages = Vec::with_capacity(intake.pages.len());
-    let mut stored_bytes = 0;
-    for (i, page) in intake.pages.iter().enumerate() {
-        let scan = store.put_scan(
-            &NewScan {
-                bytes: page.jpeg.clone(),
-                media_type: "image/jpeg".into(),
-                thumbnail: if i == 0 {
-                    intake.thumbnail_png.clone()
-                } else {
-                    Vec::new()
-                },
-            },
-            now,
-        )?;
-        stored_bytes += scan.size;
-        pages.push(scan.sha256);
-    }
+    let stored = store_intake(&mut store, &intake, Local::now().fixed_offset())?;
     Ok(ScanView {
-        pages,
-        stored_bytes,
+        stored_bytes: stored.iter().map(|p| p.size).sum(),
+        pages: stored.into_iter().map(|p| p.sha256).collect(),
         original_bytes: intake.original_bytes,
         thumbnail: format!(
             "data:image/png;base64,{}",

@@ -969,21 +969,7 @@ pub fn seed_demo(
         include_bytes!("../../assets/demo/contoh-kk.jpg"),
         &loket_scan::IntakeLimits::default(),
     )?;
-    let mut kk_pages = Vec::new();
-    for (i, page) in intake.pages.iter().enumerate() {
-        kk_pages.push(store.put_scan(
-            &loket_store::NewScan {
-                bytes: page.jpeg.clone(),
-                media_type: "image/jpeg".into(),
-                thumbnail: if i == 0 {
-                    intake.thumbnail_png.clone()
-                } else {
-                    Vec::new()
-                },
-            },
-            now,
-        )?);
-    }
+    let kk_pages = crate::apply::store_intake(store, &intake, now)?;
     let people = [
         (
             "7315016708080001",

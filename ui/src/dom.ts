@@ -1,3 +1,5 @@
+import { t } from './i18n';
+
 // Tiny render helpers. No framework: build elements with h(), mutate them
 // directly afterwards.
 
@@ -96,4 +98,18 @@ export function formatTimestamp(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return `${pad2(d.getDate())}-${pad2(d.getMonth() + 1)}-${d.getFullYear()} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/** A file's bytes as base64, the form the Rust commands take them in (scans, documents to verify). */
+export function readAsBase64(file: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const url = typeof reader.result === 'string' ? reader.result : '';
+      const comma = url.indexOf(',');
+      resolve(comma >= 0 ? url.slice(comma + 1) : '');
+    };
+    reader.onerror = () => reject({ code: 'file_read', message: t('fileReadError') });
+    reader.readAsDataURL(file);
+  });
 }

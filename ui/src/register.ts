@@ -21,7 +21,7 @@ import {
 } from './backend';
 import { backend, reportError } from './app';
 import { captureFromCamera } from './camera';
-import { byId, formatTimestamp, h, isoToDisplayDate, normaliseDisplayDate, parseDisplayDate, setChildren } from './dom';
+import { byId, formatTimestamp, h, isoToDisplayDate, normaliseDisplayDate, parseDisplayDate, readAsBase64, setChildren } from './dom';
 import { getLang, t, type MsgKey } from './i18n';
 
 /** Service shown first; the operator changes it with the picker (Alt+L). */
@@ -929,18 +929,6 @@ function showCheck(showAll = false): void {
   }
 }
 
-function readAsBase64(file: Blob): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => {
-      const url = typeof reader.result === 'string' ? reader.result : '';
-      const comma = url.indexOf(',');
-      resolve(comma >= 0 ? url.slice(comma + 1) : '');
-    };
-    reader.onerror = () => reject({ code: 'file_read', message: t('fileReadError') });
-    reader.readAsDataURL(file);
-  });
-}
 
 function setSlotError(slot: string, message: string): void {
   document.querySelectorAll<HTMLElement>(`#checklist .slot[data-slot="${CSS.escape(slot)}"]`).forEach((el) => {

@@ -2,7 +2,7 @@
 
 import type { VerifyView } from './backend';
 import { backend, reportError } from './app';
-import { byId, h } from './dom';
+import { byId, h, readAsBase64 } from './dom';
 import { t } from './i18n';
 import { clearVerifyResult, renderVerifyBusy, renderVerifyResult } from './verifyResult';
 
@@ -66,18 +66,6 @@ function onDrag(ev: Event, over: boolean): void {
   zone?.classList.toggle('drag-over', over);
 }
 
-function readAsBase64(file: File): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => {
-      const url = typeof reader.result === 'string' ? reader.result : '';
-      const comma = url.indexOf(',');
-      resolve(comma >= 0 ? url.slice(comma + 1) : '');
-    };
-    reader.onerror = () => reject({ code: 'file_read', message: t('fileReadError') });
-    reader.readAsDataURL(file);
-  });
-}
 
 async function verifyFile(file: File): Promise<void> {
   const el = byId('verify-result');
