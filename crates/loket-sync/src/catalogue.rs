@@ -7,10 +7,7 @@ use loket_catalogue::{
 };
 use loket_qr::TrustList;
 use loket_store::VillageStore;
-use reqwest::blocking::Client;
-use std::time::Duration;
 
-use crate::protocol::ApiError;
 use crate::SyncError;
 
 /// Setting key under which the newest verified catalogue is kept (the exact catalogue JSON
@@ -56,32 +53,18 @@ fn current_version(store: &VillageStore) -> Result<String, SyncError> {
     })
 }
 
-/// GETs the signed catalogue's JSON text, mapping failures as `SyncClient` does; `None` when
-/// the server says the laptop's version `have` is current (204, no body).
+/// GETs the signed catalogue's JSON text through `SyncClient` (same timeouts and error
+/// mapping; the route is public, so no device key is needed); `None` when the server says the
+/// laptop's version `have` is current (204, no body).
 fn fetch(base_url: &str, have: &str) -> Result<Option<String>, SyncError> {
-    // reqwest is built without a default TLS provider; install ring once per process.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| SyncError::Protocol(e.to_string()))?;
-    let url = format!("{}/api/v1/catalogue", base_url.trim_end_matches('/'));
-    let resp = http
-        .get(url)
-        .query(&[("have", have)])
-        .send()
-        .map_err(crate::client::transport_error)?;
+    let client = crate::SyncClient::new(base_url)?;
+    let resp = client.send(
+        client
+            .request(reqwest::Method::GET, "/api/v1/catalogue")
+            .query(&[("have", have)]),
+    )?;
     if resp.status() == reqwest::StatusCode::NO_CONTENT {
         return Ok(None);
-    }
-    if !resp.status().is_success() {
-        let status = resp.status().as_u16();
-        let message = resp
-            .json::<ApiError>()
-            .map(|e| e.message)
-            .unwrap_or_else(|_| format!("HTTP {status}"));
-        return Err(SyncError::Rejected { status, message });
     }
     resp.text()
         .map(Some)
