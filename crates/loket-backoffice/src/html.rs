@@ -409,19 +409,37 @@ fn decision_failure(state: &AppState, id: &str, e: DecisionError) -> Response {
     render_detail(state, id, Some(("error", e.to_string())), code)
 }
 
-async fn approve(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let Ok(uuid) = Uuid::parse_str(&id) else {
+/// Runs one reviewer decision on application `id` and answers as every decision does: back to
+/// the detail page, or the page with the refusal.
+fn decide(
+    state: &AppState,
+    id: &str,
+    decision: impl FnOnce(
+        &mut crate::BackofficeStore,
+        Uuid,
+        chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), DecisionError>,
+) -> Response {
+    let Ok(uuid) = Uuid::parse_str(id) else {
         return not_found();
     };
     let now = (state.clock)();
     let result = match state.store.lock() {
-        Ok(mut s) => s.approve_and_issue(uuid, &state.key, &state.signer, now, now.date_naive()),
+        Ok(mut s) => decision(&mut s, uuid, now),
         Err(e) => return internal(&e.to_string()),
     };
     match result {
-        Ok(_) => Redirect::to(&format!("/review/applications/{id}")).into_response(),
-        Err(e) => decision_failure(&state, &id, e),
+        Ok(()) => Redirect::to(&format!("/review/applications/{id}")).into_response(),
+        Err(e) => decision_failure(state, id, e),
     }
+}
+
+async fn approve(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let (key, signer) = (state.key.clone(), state.signer.clone());
+    decide(&state, &id, |s, uuid, now| {
+        s.approve_and_issue(uuid, &key, &signer, now, now.date_naive())
+            .map(|_| ())
+    })
 }
 
 #[derive(Deserialize)]
@@ -435,18 +453,9 @@ async fn reject(
     Path(id): Path<String>,
     Form(form): Form<RejectForm>,
 ) -> Response {
-    let Ok(uuid) = Uuid::parse_str(&id) else {
-        return not_found();
-    };
-    let now = (state.clock)();
-    let result = match state.store.lock() {
-        Ok(mut s) => s.reject(uuid, &form.reason, now),
-        Err(e) => return internal(&e.to_string()),
-    };
-    match result {
-        Ok(()) => Redirect::to(&format!("/review/applications/{id}")).into_response(),
-        Err(e) => decision_failure(&state, &id, e),
-    }
+    decide(&state, &id, |s, uuid, now| {
+        s.reject(uuid, &form.reason, now)
+    })
 }
 
 /// `POST /review/applications/{id}/return`: sends the application back to its village with
@@ -456,16 +465,7 @@ async fn return_for_correction(
     Path(id): Path<String>,
     Form(form): Form<RejectForm>,
 ) -> Response {
-    let Ok(uuid) = Uuid::parse_str(&id) else {
-        return not_found();
-    };
-    let now = (state.clock)();
-    let result = match state.store.lock() {
-        Ok(mut s) => s.return_for_correction(uuid, &form.reason, now),
-        Err(e) => return internal(&e.to_string()),
-    };
-    match result {
-        Ok(()) => Redirect::to(&format!("/review/applications/{id}")).into_response(),
-        Err(e) => decision_failure(&state, &id, e),
-    }
+    decide(&state, &id, |s, uuid, now| {
+        s.return_for_correction(uuid, &form.reason, now)
+    })
 }
